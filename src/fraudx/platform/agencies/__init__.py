@@ -1,0 +1,1 @@
+"""Agencies known to a node, their API tokens and roles."""

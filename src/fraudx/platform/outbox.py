@@ -1,0 +1,135 @@
+"""The event outbox: changes others must hear about, written in the change's transaction.
+
+A dispatcher reads events in ``seq`` order after the position it last saved and delivers
+them (alerts, the look-up index, peers). Because the event commits or rolls back with the
+change, a crash between commit and delivery loses nothing: delivery resumes from the saved
+position. Consumers must be idempotent (each event has a stable ``id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("topic", String(80), nullable=False),
+    Column("key", String(300)),
+    Column("payload", JSONDoc, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_outbox_topic_seq", "topic", "seq"),
+)
+
+consumer_positions = Table(
+    "consumer_positions",
+    metadata,
+    Column("consumer", String(120), primary_key=True),
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Any constant will do: it names the lock that orders outbox writers on PostgreSQL.
+_OUTBOX_LOCK = 0x46524158
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    id: str
+    topic: str
+    key: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    id: str
+    topic: str
+    key: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+def emit(session: Session, events: Sequence[NewEvent]) -> None:
+    """Write events in the caller's transaction.
+
+    On PostgreSQL, sequence values are handed out before commit, so a reader could see
+    seq 11 committed while 10 is still in flight and skip 10 for ever. A transaction-scoped
+    advisory lock makes outbox writers commit in seq order. SQLite has one writer anyway.
+    """
+    if not events:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
+    session.execute(
+        insert(outbox),
+        [
+            {
+                "id": e.id,
+                "topic": e.topic,
+                "key": e.key,
+                "payload": e.payload,
+                "created_at": e.created_at,
+            }
+            for e in events
+        ],
+    )
+
+
+def read_after(
+    session: Session, seq: int, *, limit: int = 1000, topics: Sequence[str] | None = None
+) -> list[Event]:
+    query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
+    if topics:
+        query = query.where(outbox.c.topic.in_(topics))
+    return [
+        Event(int(m["seq"]), m["id"], m["topic"], m["key"], m["payload"], m["created_at"])
+        for m in (r._mapping for r in session.execute(query))
+    ]
+
+
+def last_seq(session: Session) -> int:
+    value = session.execute(select(outbox.c.seq).order_by(outbox.c.seq.desc()).limit(1)).scalar()
+    return int(value or 0)
+
+
+def position(session: Session, consumer: str) -> int:
+    value = session.execute(
+        select(consumer_positions.c.seq).where(consumer_positions.c.consumer == consumer)
+    ).scalar()
+    return int(value or 0)
+
+
+def save_position(session: Session, consumer: str, seq: int, when: datetime) -> None:
+    dialect = session.get_bind().dialect.name
+    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consumer_positions)
+    session.execute(
+        upsert.values(consumer=consumer, seq=seq, updated_at=when).on_conflict_do_update(
+            index_elements=["consumer"], set_={"seq": seq, "updated_at": when}
+        )
+    )

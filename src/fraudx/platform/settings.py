@@ -1,0 +1,69 @@
+"""Node settings, read from ``FRAUDX_*`` environment variables (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fraudx.platform.geo import is_country
+
+
+class Settings(BaseSettings):
+    """Everything a node needs to know about itself; validated when the node starts."""
+
+    model_config = SettingsConfigDict(env_prefix="FRAUDX_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".fraudx"), description="Directory for the node's own files (database, keys)."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file fraudx.sqlite3 in FRAUDX_HOME. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    node_id: str = Field(default="fraudx-local", description="This node's stable name.")
+    country: str = Field(default="TH", description="ISO 3166 alpha-2 country running the node.")
+    timezone: str = Field(default="UTC", description="IANA timezone of the node's lead agency.")
+    token_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified API token is trusted without the DB."
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not is_country(value):
+            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA timezone") from exc
+        return value
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, value: str) -> str:
+        value = value.strip()
+        if not value or len(value) > 64 or not all(c.isalnum() or c in "-_." for c in value):
+            raise ValueError("use 1 to 64 letters, digits, '-', '_' or '.'")
+        return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.home / 'fraudx.sqlite3').resolve()}"
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL (never None after validation)."""
+        assert self.database_url is not None
+        return self.database_url

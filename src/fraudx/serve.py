@@ -1,0 +1,56 @@
+"""``fraudx serve``: one process with the HTTP API (and, as they arrive, background tasks)."""
+
+from __future__ import annotations
+
+import socket
+
+import typer
+import uvicorn
+
+from fraudx.app import create_app
+from fraudx.node import Node
+from fraudx.platform.console import err
+from fraudx.platform.errors import ConfigurationError
+from fraudx.platform.settings import Settings
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with one clear line instead of a server start-up stack when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port"
+            ) from None
+
+
+def run_node(node: Node, host: str, port: int, log_level: str = "info") -> None:
+    check_port_free(host, port)
+    app = create_app(node=node)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, access_log=False, server_header=False
+    )
+    uvicorn.Server(config).run()
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="TCP port to listen on.", min=1, max=65535),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+) -> None:
+    """Run the node: HTTP API and background tasks in one process."""
+    settings = Settings()
+    node = Node.open(settings)
+    try:
+        state = node.platform.ensure_schema()
+        err.print(
+            f"FraudX node {settings.node_id} ({settings.country}) on "
+            f"{node.platform.db.url.render_as_string(hide_password=True)}, schema {state.current}"
+        )
+        err.print(f"API on http://{host}:{port}/api/v1, docs at http://{host}:{port}/docs")
+        run_node(node, host, port, log_level)
+    finally:
+        node.close()
