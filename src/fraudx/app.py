@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from fraudx import __version__
@@ -10,6 +13,7 @@ from fraudx.platform.agencies.api import router as agencies_router
 from fraudx.platform.audit.api import router as audit_router
 from fraudx.platform.http import build_app
 from fraudx.platform.settings import Settings
+from fraudx.platform.tasks import running
 
 ROUTERS = [agencies_router, audit_router]
 
@@ -17,8 +21,19 @@ ROUTERS = [agencies_router, audit_router]
 def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:
     """The HTTP app for one node. Give ``node`` to share one (tests, ``serve``)."""
     node = node or Node.open(settings or Settings())
+    the_node = node
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with running(the_node.background_tasks()):
+            yield
+
     app = build_app(
-        node.platform, ROUTERS, title=f"FraudX node {node.settings.node_id}", version=__version__
+        node.platform,
+        ROUTERS,
+        title=f"FraudX node {node.settings.node_id}",
+        version=__version__,
+        lifespan=lifespan,
     )
     app.state.node = node
     return app

@@ -8,6 +8,7 @@ from fraudx.platform.clock import Clock
 from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform
 from fraudx.platform.settings import Settings
+from fraudx.platform.tasks import BackgroundTask
 
 
 @dataclass
@@ -21,6 +22,10 @@ class Node:
         cls, settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None
     ) -> Node:
         return cls(platform=Platform.open(settings, clock=clock, ids=ids))
+
+    def background_tasks(self) -> list[BackgroundTask]:
+        """What ``fraudx serve`` runs beside the API (dispatchers, index refresh, expiry)."""
+        return []
 
     @property
     def settings(self) -> Settings:

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Lifespan
 
 from fraudx.platform import errors, schema
 from fraudx.platform.agencies.model import Principal
@@ -212,12 +213,18 @@ def _docs(app: FastAPI) -> None:
 
 
 def build_app(
-    platform: Platform, routers: Sequence[APIRouter], *, title: str, version: str
+    platform: Platform,
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    version: str,
+    lifespan: Lifespan[FastAPI] | None = None,
 ) -> FastAPI:
     """The HTTP app for one node: its routers behind the common error and auth handling."""
     app = FastAPI(
         title=title,
         version=version,
+        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         description="FraudX node API. Every /api call needs `Authorization: Bearer <token>`.",

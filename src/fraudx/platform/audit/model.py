@@ -101,7 +101,12 @@ def verify(
     for entry in entries:
         if entry.seq != expected_seq:
             if entry.seq > expected_seq:
-                why = f"entries {expected_seq} to {entry.seq - 1} are missing (deleted)"
+                gap = (
+                    f"entry {expected_seq} is"
+                    if entry.seq == expected_seq + 1
+                    else f"entries {expected_seq} to {entry.seq - 1} are"
+                )
+                why = f"{gap} missing (deleted, or moved out of place)"
                 return checked, ChainBreak(expected_seq, None, why)
             return checked, ChainBreak(
                 entry.seq, entry.id, f"out of order: expected entry {expected_seq} here"
