@@ -46,11 +46,18 @@ def _root(
         raise typer.Exit()
 
 
+# Typer may bring its own copy of Click: catch both its and Click's exceptions.
+_EXITS = (click.exceptions.Exit, typer.Exit)
+_ABORTS = (click.exceptions.Abort, typer.Abort)
+_USAGE_ERRORS = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+
+
 def _settings_error(exc: ValidationError) -> str:
     parts = []
     for e in exc.errors():
         field = ".".join(str(p) for p in e.get("loc", ()))
-        parts.append(f"FRAUDX_{field.upper()}: {e.get('msg')}")
+        message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"FRAUDX_{field.upper()}: {message}")
     return "invalid settings: " + "; ".join(parts)
 
 
@@ -61,14 +68,18 @@ def run(argv: list[str] | None = None) -> int:
     except FraudXError as exc:
         err.print(f"error: {exc.detail}", markup=False)
         return 1
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except _EXITS as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORTS:
         err.print("aborted")
         return 130
+    except _USAGE_ERRORS as exc:
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"error: {exc}", markup=False)
+        return int(getattr(exc, "exit_code", 2))
     except ValidationError as exc:
         err.print(f"error: {_settings_error(exc)}", markup=False)
         return 2

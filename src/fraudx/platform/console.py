@@ -17,7 +17,7 @@ from fraudx.platform.settings import Settings
 #: that ``TOKEN=$(fraudx token create …)`` captures the token alone. Piped output is not
 #: cut to 80 columns: ids in it must stay whole.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -1,0 +1,5 @@
+"""``python -m fraudx``: the same as the ``fraudx`` command."""
+
+from fraudx.cli import main
+
+main()

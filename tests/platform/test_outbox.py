@@ -1,0 +1,49 @@
+"""The outbox commits and rolls back with the change it reports, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from fraudx.node import Node
+from fraudx.platform import outbox
+from fraudx.platform.outbox import NewEvent
+
+
+def _event(node: Node, n: int) -> NewEvent:
+    return NewEvent(
+        node.platform.ids.new(), "test.happened", f"key-{n}", {"n": n}, node.platform.clock.now()
+    )
+
+
+def test_events_are_read_in_order_after_a_position(node: Node) -> None:
+    db = node.platform.db
+    with db.write() as session:
+        outbox.emit(session, [_event(node, n) for n in range(5)])
+    with db.read() as session:
+        events = outbox.read_after(session, 0)
+        assert [e.payload["n"] for e in events] == [0, 1, 2, 3, 4]
+        assert [e.seq for e in events] == sorted(e.seq for e in events)
+        later = outbox.read_after(session, events[1].seq, limit=2)
+        assert [e.payload["n"] for e in later] == [2, 3]
+        assert outbox.last_seq(session) == events[-1].seq
+
+
+def test_a_rolled_back_change_leaves_no_event(node: Node) -> None:
+    db = node.platform.db
+    with pytest.raises(RuntimeError), db.write() as session:
+        outbox.emit(session, [_event(node, 1)])
+        raise RuntimeError("the change failed after emitting")
+    with db.read() as session:
+        assert outbox.read_after(session, 0) == []
+
+
+def test_consumer_positions_survive(node: Node) -> None:
+    db, now = node.platform.db, node.platform.clock.now()
+    with db.write() as session:
+        assert outbox.position(session, "alerts") == 0
+        outbox.save_position(session, "alerts", 7, now)
+    with db.write() as session:
+        outbox.save_position(session, "alerts", 9, now)
+    with db.read() as session:
+        assert outbox.position(session, "alerts") == 9
+        assert outbox.position(session, "index") == 0
