@@ -40,7 +40,7 @@ def test_the_documented_forms(home: Path, capsys: pytest.CaptureFixture[str]) ->
     code, out, _ = _run(capsys, "agency", "list")
     assert "TH-CCIB" in out
     assert "Asia/Bangkok" in out
-    code, out, err = _run(capsys, "token", "create", "--agency", "TH-CCIB", "--role", "analyst")
+    code, out, _ = _run(capsys, "token", "create", "--agency", "TH-CCIB", "--role", "analyst")
     assert code == 0
     token = out.strip()
     assert out == token + "\n"  # the token alone on stdout, for TOKEN=$(...)
@@ -160,3 +160,8 @@ def test_demo_seeds_agencies_and_a_token_per_role(
     assert code == 0
     assert len(first) == len(second) == 5
     assert not first & second
+
+
+def _printed_tokens(output: str) -> set[str]:
+    lines = output.splitlines()
+    return {line.split()[-1] for line in lines if "fxt_" in line and "curl" not in line}

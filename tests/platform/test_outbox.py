@@ -30,9 +30,14 @@ def test_events_are_read_in_order_after_a_position(node: Node) -> None:
 
 def test_a_rolled_back_change_leaves_no_event(node: Node) -> None:
     db = node.platform.db
-    with pytest.raises(RuntimeError), db.write() as session:
-        outbox.emit(session, [_event(node, 1)])
-        raise RuntimeError("the change failed after emitting")
+
+    def change_that_fails() -> None:
+        with db.write() as session:
+            outbox.emit(session, [_event(node, 1)])
+            raise RuntimeError("the change failed after emitting")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     with db.read() as session:
         assert outbox.read_after(session, 0) == []
 
