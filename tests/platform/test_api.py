@@ -122,6 +122,16 @@ def test_malformed_body_is_422_naming_the_field(
     assert "VN-VCB" not in [a["code"] for a in listed]
 
 
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.PARTNER, Role.OBSERVER])
+def test_wrong_role_gets_403_even_with_a_bad_body(
+    client: TestClient, agencies: Agencies, role: Role
+) -> None:
+    token = agencies.token("TH-CCIB", role)
+    for path in ("/api/v1/agencies", "/api/v1/tokens"):
+        response = client.post(path, json={}, headers=bearer(token))
+        assert response.status_code == 403, (path, response.text)
+
+
 def test_broken_json_is_422(client: TestClient, agencies: Agencies) -> None:
     admin = agencies.token("TH-CCIB", Role.ADMIN)
     response = client.post(

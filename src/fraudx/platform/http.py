@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Lifespan
 
 from fraudx.platform import errors, schema
-from fraudx.platform.agencies.model import Principal
+from fraudx.platform.agencies.model import Principal, Role
 from fraudx.platform.runtime import Platform
 
 log = logging.getLogger("fraudx.http")
@@ -167,6 +167,17 @@ async def current_principal(request: Request) -> Principal:
 
 PlatformDep = Annotated[Platform, Depends(platform_of)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def roles(*allowed: Role) -> Any:
+    """A route dependency that refuses other roles before the body is even read, so that a
+    caller without the right learns 403, not what a valid request would look like. The
+    services check again: this is a courtesy at the edge, not the enforcement."""
+
+    async def check(principal: CurrentPrincipal) -> None:
+        principal.require(*allowed)
+
+    return Depends(check)
 
 
 def _health_router() -> APIRouter:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from fraudx.platform.agencies.model import Agency, AgencyKind, ApiToken, Role
-from fraudx.platform.http import CurrentPrincipal, PlatformDep
+from fraudx.platform.http import CurrentPrincipal, PlatformDep, roles
 
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
 
@@ -116,6 +116,7 @@ def list_agencies(
     "/agencies",
     status_code=status.HTTP_201_CREATED,
     summary="Register an agency (admin only)",
+    dependencies=[roles(Role.ADMIN)],
 )
 def create_agency(
     body: AgencyCreate, principal: CurrentPrincipal, platform: PlatformDep, response: Response
@@ -139,7 +140,12 @@ def list_tokens(
     return TokensPublic(items=[TokenPublic.of(t) for t in platform.tokens.list(principal, agency)])
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, summary="Issue a token (admin only)")
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a token (admin only)",
+    dependencies=[roles(Role.ADMIN)],
+)
 def create_token(
     body: TokenCreate, principal: CurrentPrincipal, platform: PlatformDep
 ) -> TokenIssued:
