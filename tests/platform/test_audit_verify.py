@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from fraudx.cli import run
 from fraudx.node import Node
@@ -22,10 +23,31 @@ def audited(node: Node, admin: Principal, monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def _sql(url: str, *statements: str) -> None:
+    """Tamper as an intruder with the database owner's rights: the append-only triggers
+    go first (SQLite: dropped; PostgreSQL: a replica session skips them)."""
     engine = create_engine(url)
     with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        else:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
         for statement in statements:
             conn.execute(text(statement))
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET target = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+    ],
+)
+def test_the_database_refuses_changes_to_the_log(audited: str, statement: str) -> None:
+    engine = create_engine(audited)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement))
     engine.dispose()
 
 

@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
     )
+    _make_audit_append_only()
     op.create_table(
         "outbox",
         sa.Column("seq", BigSeq, autoincrement=True, nullable=False),
@@ -97,11 +98,39 @@ def upgrade() -> None:
     )
 
 
+def _make_audit_append_only() -> None:
+    """The database itself refuses to change or remove audit entries: whoever wants to must
+    first drop these triggers, which takes the database owner, and the chain still shows it."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION fraudx_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION fraudx_audit_append_only()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION fraudx_audit_append_only()"
+        )
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            )
+
+
 def downgrade() -> None:
     op.drop_table("consumer_positions")
     op.drop_index("ix_outbox_topic_seq", table_name="outbox")
     op.drop_table("outbox")
     op.drop_table("audit_head")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+        op.execute("DROP FUNCTION IF EXISTS fraudx_audit_append_only()")
     op.drop_index("ix_audit_log_action_at", table_name="audit_log")
     op.drop_index("ix_audit_log_agency_code_at", table_name="audit_log")
     op.drop_table("audit_log")
