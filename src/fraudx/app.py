@@ -14,8 +14,9 @@ from fraudx.platform.audit.api import router as audit_router
 from fraudx.platform.http import build_app
 from fraudx.platform.settings import Settings
 from fraudx.platform.tasks import running
+from fraudx.registry.api import router as registry_router
 
-ROUTERS = [agencies_router, audit_router]
+ROUTERS = [agencies_router, audit_router, registry_router]
 
 
 def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:

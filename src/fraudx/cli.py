@@ -19,6 +19,7 @@ from fraudx.platform.audit.cli import audit_app
 from fraudx.platform.cli import db_app
 from fraudx.platform.console import err
 from fraudx.platform.errors import FraudXError
+from fraudx.registry.cli import indicator_app, lookup
 from fraudx.serve import serve
 
 app = typer.Typer(
@@ -35,6 +36,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(agency_app, name="agency")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(indicator_app, name="indicator")
+app.command("lookup")(lookup)
 
 
 @app.callback(invoke_without_command=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fraudx.platform.clock import Clock
@@ -9,6 +10,15 @@ from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform
 from fraudx.platform.settings import Settings
 from fraudx.platform.tasks import BackgroundTask
+from fraudx.registry.index import LookupIndex
+from fraudx.registry.indexer import IndexFollower, IndexKeeper
+from fraudx.registry.lookups import LookupService
+from fraudx.registry.model import Categories
+from fraudx.registry.recorder import ReadRecorder, RecorderFlusher
+from fraudx.registry.service import RegistryService
+from fraudx.registry.tasks import ExpirySweeper
+
+log = logging.getLogger("fraudx.node")
 
 
 @dataclass
@@ -16,20 +26,42 @@ class Node:
     """Everything one FraudX deployment runs. Capabilities add their services here."""
 
     platform: Platform
+    registry: RegistryService
+    lookups: LookupService
+    index: IndexKeeper
+    recorder: ReadRecorder
 
     @classmethod
     def open(
         cls, settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None
     ) -> Node:
-        return cls(platform=Platform.open(settings, clock=clock, ids=ids))
+        platform = Platform.open(settings, clock=clock, ids=ids)
+        categories = Categories.from_setting(settings.extra_categories)
+        keeper = IndexKeeper(platform.db, LookupIndex(categories))
+        recorder = ReadRecorder(platform.db, platform.clock, platform.ids, platform.audit)
+        return cls(
+            platform=platform,
+            registry=RegistryService(platform, categories, keeper, recorder),
+            lookups=LookupService(platform.db, platform.clock, keeper, recorder),
+            index=keeper,
+            recorder=recorder,
+        )
 
     def background_tasks(self) -> list[BackgroundTask]:
         """What ``fraudx serve`` runs beside the API (dispatchers, index refresh, expiry)."""
-        return []
+        return [
+            IndexFollower(self.index),
+            RecorderFlusher(self.recorder),
+            ExpirySweeper(self.registry),
+        ]
 
     @property
     def settings(self) -> Settings:
         return self.platform.settings
 
     def close(self) -> None:
+        try:
+            self.recorder.flush()  # read records still waiting for their batch
+        except Exception:
+            log.exception("could not write the last read records")
         self.platform.close()

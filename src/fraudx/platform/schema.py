@@ -19,6 +19,7 @@ TABLE_MODULES = [
     "fraudx.platform.agencies.store",
     "fraudx.platform.audit.store",
     "fraudx.platform.outbox",
+    "fraudx.registry.store",
 ]
 
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     node_id: str = Field(default="fraudx-local", description="This node's stable name.")
     country: str = Field(default="TH", description="ISO 3166 alpha-2 country running the node.")
     timezone: str = Field(default="UTC", description="IANA timezone of the node's lead agency.")
+    extra_categories: str = Field(
+        default="",
+        description="Indicator categories beyond the built-in ones, as NAME:DAYS (default "
+        "lifetime) separated by commas, e.g. loan_scam:180,investment_scam:365.",
+    )
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified API token is trusted without the DB."
     )

@@ -53,3 +53,9 @@ async def running(tasks: Sequence[BackgroundTask], grace: float = 10.0) -> Async
             _, pending = await asyncio.wait(handles, timeout=grace)
             for handle in pending:
                 handle.cancel()
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if the node stops meanwhile."""
+    with suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

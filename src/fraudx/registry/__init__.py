@@ -1,0 +1,1 @@
+"""The shared database of the Kunming agreement: indicators, look-ups and sightings."""

@@ -1,0 +1,87 @@
+"""What the registry tells the rest of the node through the outbox.
+
+One topic, ``registry.indicators``, whose events carry a list of changes to reports, so
+that a bulk import of a million rows writes a few hundred events, not a million. Each
+change is a self-contained snapshot of the report after the change: the look-up index,
+alerts and peers act on it without reading the registry's tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fraudx.registry.model import Indicator, Status
+
+TOPIC = "registry.indicators"
+SIGHTING_TOPIC = "registry.sightings"
+
+
+class Change:
+    CREATED = "created"
+    UPDATED = "updated"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def _ts(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+def change_of(indicator: Indicator, change: str) -> dict[str, Any]:
+    return {
+        "change": change,
+        "id": indicator.id,
+        "kind": indicator.identifier.kind.value,
+        "value": indicator.identifier.value,
+        "agency": indicator.agency_code,
+        "country": indicator.country,
+        "category": indicator.category,
+        "confidence": indicator.confidence,
+        "tlp": indicator.tlp.value,
+        "status": indicator.status.value,
+        "first_seen": _ts(indicator.first_seen),
+        "last_seen": _ts(indicator.last_seen),
+        "valid_until": _ts(indicator.valid_until),
+        "tags": list(indicator.tags),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ReportChange:
+    """A change as read back from an event (see ``change_of``)."""
+
+    change: str
+    id: str
+    key: str
+    agency: str
+    country: str
+    category: str
+    confidence: int
+    tlp: str
+    active: bool
+    first_seen: int
+    last_seen: int
+    valid_until: int
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> ReportChange:
+        return cls(
+            change=data["change"],
+            id=data["id"],
+            key=f"{data['kind']}:{data['value']}",
+            agency=data["agency"],
+            country=data["country"],
+            category=data["category"],
+            confidence=int(data["confidence"]),
+            tlp=data["tlp"],
+            active=data["status"] == Status.ACTIVE.value,
+            first_seen=int(data["first_seen"]),
+            last_seen=int(data["last_seen"]),
+            valid_until=int(data["valid_until"]),
+        )
+
+
+def from_ts(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

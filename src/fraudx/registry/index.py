@@ -1,0 +1,174 @@
+"""The look-up hot path: an in-memory index of active reports, keyed by canonical identifier.
+
+Built from the database at start, then kept current from outbox events (``follow``). A
+million reports must fit in a few hundred megabytes, so each report is packed into a
+fixed 46-byte record and an identifier's entry is the concatenation of its reports'
+records: one ``bytes`` object per identifier instead of a dozen Python objects per report.
+Reads take no lock: entries are replaced whole, and a dict lookup is atomic.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fraudx.registry.events import ReportChange
+from fraudx.registry.model import Categories, Tlp
+
+# id (UUID bytes), agency, category, confidence, tlp, pad, first_seen, last_seen, valid_until
+_RECORD = struct.Struct("<16sHBBBxqqq")
+_TLPS = list(Tlp)
+_TLP_INDEX = {t.value: i for i, t in enumerate(_TLPS)}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedReport:
+    """One active report as the index holds it (times in Unix seconds)."""
+
+    id: str
+    agency: str
+    country: str
+    category: str
+    confidence: int
+    tlp: Tlp
+    first_seen: int
+    last_seen: int
+    valid_until: int
+    half_life_days: int
+
+
+class LookupIndex:
+    def __init__(self, categories: Categories) -> None:
+        self._categories = categories
+        self._entries: dict[str, bytes] = {}
+        self._agencies: list[tuple[str, str]] = []  # (code, country) by position
+        self._agency_index: dict[str, int] = {}
+        self._category_names: list[str] = []
+        self._category_index: dict[str, int] = {}
+        # Listed IP networks by version and prefix length (how many of each), so that an
+        # address is found inside a listed network with one probe per length in use.
+        self._networks: dict[int, dict[int, int]] = {4: {}, 6: {}}
+        self._write = threading.Lock()
+        #: The outbox position up to which this index has applied every event.
+        self.position = 0
+        self.reports_count = 0
+
+    # --- reads (no lock) --------------------------------------------------------------
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def reports(self, key: str) -> list[IndexedReport]:
+        """The active reports of one identifier (``kind:value``); [] when not listed."""
+        packed = self._entries.get(key)
+        if packed is None:
+            return []
+        return [self._unpack(fields) for fields in _RECORD.iter_unpack(packed)]
+
+    def covering(self, network: str) -> list[str]:
+        """Keys of listed networks that contain ``network`` (an address or a CIDR)."""
+        try:
+            query = ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            return []
+        return [
+            f"ip:{query.supernet(new_prefix=length)}"
+            for length in sorted(self._networks[query.version])
+            if length < query.prefixlen
+        ]
+
+    def _unpack(self, fields: tuple[bytes, int, int, int, int, int, int, int]) -> IndexedReport:
+        raw_id, agency, category, confidence, tlp, first_seen, last_seen, valid_until = fields
+        code, country = self._agencies[agency]
+        name = self._category_names[category]
+        return IndexedReport(
+            id=str(uuid.UUID(bytes=raw_id)),
+            agency=code,
+            country=country,
+            category=name,
+            confidence=confidence,
+            tlp=_TLPS[tlp],
+            first_seen=first_seen,
+            last_seen=last_seen,
+            valid_until=valid_until,
+            half_life_days=self._half_life(name),
+        )
+
+    def _half_life(self, category: str) -> int:
+        try:
+            return self._categories.get(category).half_life_days
+        except Exception:  # a category this node no longer knows still ages
+            return 30
+
+    # --- writes -----------------------------------------------------------------------
+
+    def apply(self, changes: Iterable[ReportChange], position: int | None = None) -> None:
+        """Apply changes in event order; active reports are put, others taken out."""
+        with self._write:
+            for change in changes:
+                self._apply_one(change)
+            if position is not None and position > self.position:
+                self.position = position
+
+    def _apply_one(self, change: ReportChange) -> None:
+        raw_id = uuid.UUID(change.id).bytes
+        old = self._entries.get(change.key, b"")
+        kept = b"".join(
+            old[i : i + _RECORD.size]
+            for i in range(0, len(old), _RECORD.size)
+            if old[i : i + 16] != raw_id
+        )
+        removed = (len(old) - len(kept)) // _RECORD.size
+        if change.active:
+            kept += _RECORD.pack(
+                raw_id,
+                self._agency(change.agency, change.country),
+                self._category(change.category),
+                change.confidence,
+                _TLP_INDEX[change.tlp],
+                change.first_seen,
+                change.last_seen,
+                change.valid_until,
+            )
+            self.reports_count += 1
+        self.reports_count -= removed
+        if kept:
+            self._entries[change.key] = kept
+        else:
+            self._entries.pop(change.key, None)
+        if change.key.startswith("ip:") and "/" in change.key and bool(old) != bool(kept):
+            self._count_network(change.key[3:], 1 if kept else -1)
+
+    def _count_network(self, network: str, delta: int) -> None:
+        parsed = ipaddress.ip_network(network, strict=False)
+        lengths = self._networks[parsed.version]
+        lengths[parsed.prefixlen] = lengths.get(parsed.prefixlen, 0) + delta
+        if lengths[parsed.prefixlen] <= 0:
+            del lengths[parsed.prefixlen]
+
+    def _agency(self, code: str, country: str) -> int:
+        index = self._agency_index.get(code)
+        if index is None:
+            index = len(self._agencies)
+            if index > 0xFFFF:
+                raise OverflowError("more than 65,535 reporting agencies")
+            self._agencies.append((code, country))
+            self._agency_index[code] = index
+        return index
+
+    def _category(self, name: str) -> int:
+        index = self._category_index.get(name)
+        if index is None:
+            index = len(self._category_names)
+            if index > 0xFF:
+                raise OverflowError("more than 255 categories")
+            self._category_names.append(name)
+            self._category_index[name] = index
+        return index

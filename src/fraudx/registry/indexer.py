@@ -1,0 +1,132 @@
+"""Keeps the look-up index equal to the database: built at start, then fed from the outbox.
+
+Every process that answers look-ups holds its own index and follows the outbox on its
+own; nothing is shared in memory, so API workers can be many. Applying a change is
+idempotent (a report is put or taken out by id), so reading an event twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import anyio
+from sqlalchemy import select
+
+from fraudx.platform import outbox
+from fraudx.platform.db import Database
+from fraudx.platform.tasks import pause
+from fraudx.registry.events import TOPIC, ReportChange
+from fraudx.registry.index import LookupIndex
+from fraudx.registry.model import Status
+from fraudx.registry.store import indicators
+
+_BUILD_BATCH = 20000
+
+
+class IndexKeeper:
+    def __init__(self, db: Database, index: LookupIndex) -> None:
+        self._db = db
+        self.index = index
+        self._follow_lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self.built = False
+
+    def build(self, progress: Callable[[int], None] | None = None) -> int:
+        """Load every active report; returns how many. Reads only the columns it needs."""
+        c = indicators.c
+        columns = [
+            c.id,
+            c.kind,
+            c.value,
+            c.agency_code,
+            c.country,
+            c.category,
+            c.confidence,
+            c.tlp,
+            c.first_seen,
+            c.last_seen,
+            c.valid_until,
+        ]
+        loaded = 0
+        with self._follow_lock, self._db.read() as session:
+            # Changes committed after this point arrive as events; applying one twice or
+            # on top of the state read below is harmless (see module docstring).
+            start = outbox.last_seq(session)
+            after = ""
+            while True:
+                rows = session.execute(
+                    select(*columns)
+                    .where(c.status == Status.ACTIVE.value, c.id > after)
+                    .order_by(c.id)
+                    .limit(_BUILD_BATCH)
+                ).all()
+                self.index.apply(
+                    ReportChange(
+                        "created",
+                        r.id,
+                        f"{r.kind}:{r.value}",
+                        r.agency_code,
+                        r.country,
+                        r.category,
+                        int(r.confidence),
+                        r.tlp,
+                        True,
+                        int(r.first_seen.timestamp()),
+                        int(r.last_seen.timestamp()),
+                        int(r.valid_until.timestamp()),
+                    )
+                    for r in rows
+                )
+                loaded += len(rows)
+                if progress:
+                    progress(loaded)
+                if len(rows) < _BUILD_BATCH:
+                    break
+                after = rows[-1].id
+        self.index.position = max(self.index.position, start)
+        self.built = True
+        self.follow()
+        return loaded
+
+    def ensure_built(self) -> None:
+        if not self.built:
+            with self._build_lock:
+                if not self.built:
+                    self.build()
+
+    def follow(self) -> int:
+        """Apply every registry event after the index's position; returns how many."""
+        if not self.built:  # the build will read the current state anyway
+            return 0
+        applied = 0
+        with self._follow_lock:
+            while True:
+                with self._db.read() as session:
+                    # Few at a time: one import event can carry thousands of changes.
+                    events = outbox.read_after(
+                        session, self.index.position, limit=20, topics=[TOPIC]
+                    )
+                if not events:
+                    return applied
+                for event in events:
+                    changes = [ReportChange.of(c) for c in event.payload["changes"]]
+                    self.index.apply(changes, event.seq)
+                    applied += len(changes)
+
+
+class IndexFollower:
+    """Background task: picks up changes other processes (or peers' imports) committed."""
+
+    name = "registry-index"
+
+    def __init__(self, keeper: IndexKeeper, interval: float = 0.5) -> None:
+        self._keeper = keeper
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await anyio.to_thread.run_sync(self._keeper.ensure_built)
+        while not stop.is_set():
+            await anyio.to_thread.run_sync(self._keeper.follow)
+            await pause(stop, self._interval)

@@ -1,0 +1,256 @@
+"""Look-ups (one identifier or a batch) and sightings: the hot path of the registry.
+
+A look-up never touches the database: it reads the in-memory index, and hands its audit
+entry and any sighting to the batching recorder. Identifiers already in canonical form
+that the index holds skip parsing; other spellings go through a bounded parse cache,
+since banks and telcos screen the same payees and numbers day after day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from fraudx.identifiers import Identifier, IdentifierKind, InvalidIdentifier, parse
+from fraudx.platform.agencies.model import Principal, Role
+from fraudx.platform.audit.service import event_for
+from fraudx.platform.clock import Clock, as_utc
+from fraudx.platform.db import Database
+from fraudx.platform.errors import InvalidInput
+from fraudx.registry import store
+from fraudx.registry.indexer import IndexKeeper
+from fraudx.registry.lookup import LookupResult, summarize
+from fraudx.registry.model import Viewer, clean_text, parse_kind
+from fraudx.registry.recorder import ReadRecorder, SightingRecord
+
+#: Single look-ups are for people and systems acting on one case; observers see only
+#: aggregate figures. Everyone else may screen.
+LOOKERS = (Role.ADMIN, Role.ANALYST, Role.LIAISON, Role.PARTNER)
+MAX_BATCH = 10_000
+_KINDS = {k.value: k for k in IdentifierKind}
+
+
+@lru_cache(maxsize=200_000)
+def _cached_parse(kind: IdentifierKind, raw: str, region: str | None) -> Identifier | str:
+    """A parsed identifier, or the reason it does not parse (errors are cached too)."""
+    try:
+        return parse(kind, raw, region=region)
+    except InvalidIdentifier as exc:
+        return exc.reason
+
+
+def read_identifier(kind: str, value: str, region: str | None) -> Identifier:
+    """Parse, with the cache; raises InvalidIdentifier or InvalidInput (unknown kind)."""
+    kind_ = _KINDS.get(kind) or parse_kind(kind)
+    if not isinstance(value, str):
+        raise InvalidIdentifier(kind_.value, str(value), "must be a string")
+    region_ = region.upper() if region else None
+    parsed = _cached_parse(kind_, value, region_)
+    if isinstance(parsed, str):
+        raise InvalidIdentifier(kind_.value, value, parsed)
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class LookupError_:
+    """An item of a batch that did not parse; the rest of the batch is answered."""
+
+    kind: str
+    value: str
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    id: str
+    kind: str
+    value: str
+    observed_at: datetime
+    recorded_at: datetime
+    agency_code: str | None
+    role: str
+    source: str
+    note: str | None
+
+
+SIGHTING_SOURCES = ("lookup", "blocked_transfer", "call_seen", "sms_seen", "victim_report", "other")
+
+
+class LookupService:
+    def __init__(
+        self, db: Database, clock: Clock, keeper: IndexKeeper, recorder: ReadRecorder
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._keeper = keeper
+        self._index = keeper.index
+        self._recorder = recorder
+
+    def _identify(self, kind: str, value: str, region: str | None) -> Identifier:
+        # Canonical forms are fixed points of parse: a canonical value the index holds
+        # is already known to be valid.
+        kind_ = _KINDS.get(kind)
+        if kind_ is not None and isinstance(value, str) and f"{kind}:{value}" in self._index:
+            return Identifier(kind_, value)
+        return read_identifier(kind, value, region)
+
+    def _result(self, identifier: Identifier, viewer: Viewer, now: datetime) -> LookupResult:
+        reports = self._index.reports(f"{identifier}")
+        if identifier.kind is IdentifierKind.IP:  # an address inside a listed network
+            for key in self._index.covering(identifier.value):
+                reports += self._index.reports(key)
+        return summarize(identifier, reports, viewer, now)
+
+    def lookup(
+        self, principal: Principal, kind: str, value: str, region: str | None = None
+    ) -> LookupResult:
+        principal.require(*LOOKERS)
+        self._keeper.ensure_built()
+        identifier = self._identify(kind, value, region or principal.country)
+        now = self._clock.now()
+        result = self._result(identifier, Viewer.of(principal), now)
+        self._recorder.add(
+            [event_for(principal, "registry.lookup", str(identifier), {"listed": result.listed})],
+            [self._sighting(principal, identifier, now)] if result.hit_any else (),
+        )
+        return result
+
+    def lookup_many(
+        self, principal: Principal, items: Sequence[Mapping[str, Any]]
+    ) -> list[LookupResult | LookupError_]:
+        """Answer each item in order; an item that does not parse gets its reason."""
+        principal.require(*LOOKERS)
+        if len(items) > MAX_BATCH:
+            raise InvalidInput("items", f"at most {MAX_BATCH} per request; split the batch")
+        self._keeper.ensure_built()
+        viewer, now = Viewer.of(principal), self._clock.now()
+        results: list[LookupResult | LookupError_] = []
+        sightings: list[SightingRecord] = []
+        hits: list[str] = []
+        for item in items:
+            kind, value = item.get("kind"), item.get("value")
+            try:
+                if not isinstance(kind, str) or not kind:
+                    raise InvalidInput("kind", "is required")
+                if not isinstance(value, str) or not value:
+                    raise InvalidInput("value", "is required")
+                region = item.get("region")
+                identifier = self._identify(
+                    kind, value, region if isinstance(region, str) else principal.country
+                )
+            except InvalidInput as exc:
+                results.append(LookupError_(str(kind), str(value), exc.field, exc.reason))
+                continue
+            result = self._result(identifier, viewer, now)
+            if result.hit_any:
+                sightings.append(self._sighting(principal, identifier, now))
+                hits.append(str(identifier))
+            results.append(result)
+        detail = {"items": len(items), "hits": hits}
+        self._recorder.add([event_for(principal, "registry.lookup_batch", None, detail)], sightings)
+        return results
+
+    def _sighting(
+        self, principal: Principal, identifier: Identifier, now: datetime, source: str = "lookup"
+    ) -> SightingRecord:
+        return SightingRecord(
+            identifier.kind.value,
+            identifier.value,
+            now,
+            principal.agency_code,
+            principal.role.value,
+            principal.actor,
+            source,
+        )
+
+    # --- sightings --------------------------------------------------------------------
+
+    def report_sighting(
+        self,
+        principal: Principal,
+        kind: str,
+        value: str,
+        *,
+        region: str | None = None,
+        observed_at: datetime | None = None,
+        source: str = "other",
+        note: str | None = None,
+    ) -> Identifier:
+        """A partner (or analyst) saw an identifier: a bank blocked a transfer, a telco saw
+        the number calling. Written at once, not batched: it is a report, not a read."""
+        principal.require(*LOOKERS)
+        identifier = read_identifier(kind, value, region or principal.country)
+        if source not in SIGHTING_SOURCES:
+            raise InvalidInput("source", f"{source!r} is not one of {', '.join(SIGHTING_SOURCES)}")
+        now = self._clock.now()
+        when = as_utc(observed_at) if observed_at else now
+        if when > now:
+            raise InvalidInput("observed_at", "is in the future")
+        record = SightingRecord(
+            identifier.kind.value,
+            identifier.value,
+            when,
+            principal.agency_code,
+            principal.role.value,
+            principal.actor,
+            source,
+            clean_text("note", note, 2000),
+        )
+        self._recorder.add(
+            [event_for(principal, "sighting.report", str(identifier), {"source": source})],
+            [record],
+        )
+        self._recorder.flush()
+        return identifier
+
+    def sightings(
+        self,
+        principal: Principal,
+        *,
+        kind: str | None = None,
+        value: str | None = None,
+        region: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Sighting], str | None]:
+        """Sightings the caller may see: its own, and those of identifiers it reported.
+        Node admins see all. Newest first."""
+        principal.require(*LOOKERS)
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit", "must be 1 to 1000")
+        if value and not kind:
+            raise InvalidInput("kind", "give kind with value")
+        canonical = read_identifier(kind, value, region).value if kind and value else None
+        self._recorder.flush()  # what was just looked up is visible at once
+        with self._db.read() as session:
+            rows = store.list_sightings(
+                session,
+                viewer_agency=principal.agency_code,
+                everything=principal.role is Role.ADMIN,
+                kind=parse_kind(kind).value if kind else None,
+                value=canonical,
+                since=as_utc(since) if since else None,
+                before_id=cursor,
+                limit=limit,
+            )
+        items = [
+            Sighting(
+                r.id,
+                r.kind,
+                r.value,
+                r.observed_at,
+                r.recorded_at,
+                r.agency_code,
+                r.role,
+                r.source,
+                r.note,
+            )
+            for r in rows
+        ]
+        self._recorder.add([event_for(principal, "sighting.search", canonical, {})])
+        return items, (items[-1].id if len(items) == limit else None)

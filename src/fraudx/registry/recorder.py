@@ -1,0 +1,150 @@
+"""Writes what reads leave behind (audit entries, sightings) in batches, off the hot path.
+
+A look-up must answer in a millisecond, and a transaction per look-up would cap a node
+at a few hundred per second on SQLite. So reads hand their audit entries and sightings
+to this recorder, which writes them together: every ``interval`` seconds from a
+background task, and when the node stops. The price, stated in docs/registry.md: a hard
+kill can lose the last ``interval`` seconds of read records (never a write: writes audit
+in their own transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio
+
+from fraudx.platform import outbox
+from fraudx.platform.audit.model import AuditEvent
+from fraudx.platform.audit.service import AuditLog
+from fraudx.platform.clock import Clock
+from fraudx.platform.db import Database
+from fraudx.platform.ids import IdFactory
+from fraudx.platform.tasks import pause
+from fraudx.registry import store
+from fraudx.registry.events import SIGHTING_TOPIC
+
+log = logging.getLogger("fraudx.registry")
+
+
+@dataclass(frozen=True, slots=True)
+class SightingRecord:
+    kind: str
+    value: str
+    observed_at: datetime
+    agency_code: str | None
+    role: str
+    actor: str
+    source: str
+    note: str | None = None
+
+
+class ReadRecorder:
+    def __init__(self, db: Database, clock: Clock, ids: IdFactory, audit: AuditLog) -> None:
+        self._db = db
+        self._clock = clock
+        self._ids = ids
+        self._audit = audit
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._events: list[AuditEvent] = []
+        self._sightings: list[SightingRecord] = []
+
+    def add(self, events: Sequence[AuditEvent], sightings: Sequence[SightingRecord] = ()) -> None:
+        with self._lock:
+            self._events.extend(events)
+            self._sightings.extend(sightings)
+
+    @property
+    def pending(self) -> int:
+        return len(self._events) + len(self._sightings)
+
+    def flush(self) -> int:
+        """Write everything recorded so far in one transaction; returns how many records."""
+        with self._flush_lock:
+            with self._lock:
+                events, self._events = self._events, []
+                sightings, self._sightings = self._sightings, []
+            if not events and not sightings:
+                return 0
+            try:
+                self._write(events, sightings)
+            except Exception:
+                with self._lock:  # keep them for the next attempt, in order
+                    self._events[:0] = events
+                    self._sightings[:0] = sightings
+                raise
+            return len(events) + len(sightings)
+
+    def _write(self, events: list[AuditEvent], sightings: list[SightingRecord]) -> None:
+        now = self._clock.now()
+        rows: list[dict[str, Any]] = [
+            {
+                "id": self._ids.new(),
+                "kind": s.kind,
+                "value": s.value,
+                "observed_at": s.observed_at,
+                "recorded_at": now,
+                "agency_code": s.agency_code,
+                "role": s.role,
+                "actor": s.actor,
+                "source": s.source,
+                "note": s.note,
+            }
+            for s in sightings
+        ]
+        with self._db.write() as session:
+            if events:
+                self._audit.record_events(session, events)
+            if rows:
+                store.add_sightings(session, rows)
+                outbox.emit(
+                    session,
+                    [
+                        outbox.NewEvent(
+                            self._ids.new(),
+                            SIGHTING_TOPIC,
+                            None,
+                            {"sightings": [sighting_event(r) for r in rows]},
+                            now,
+                        )
+                    ],
+                )
+
+
+def sighting_event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "value": row["value"],
+        "observed_at": row["observed_at"].isoformat(),
+        "agency": row["agency_code"],
+        "role": row["role"],
+        "source": row["source"],
+    }
+
+
+class RecorderFlusher:
+    """Background task: flushes the recorder every ``interval`` seconds and at stop."""
+
+    name = "registry-read-records"
+
+    def __init__(self, recorder: ReadRecorder, interval: float = 0.2) -> None:
+        self._recorder = recorder
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await pause(stop, self._interval)
+            try:
+                await anyio.to_thread.run_sync(self._recorder.flush)
+            except Exception:
+                if stop.is_set():
+                    raise
+                log.exception("could not write read records; will retry")

@@ -1,0 +1,543 @@
+"""Use cases of the indicator registry: report, import, revoke, read, search, export, expire.
+
+Every read path applies the TLP sharing rules here, in the service, whatever calls it
+(API, command line, exchange). Every write commits its outbox event and audit entry in
+its own transaction; reads hand their audit entries to the batching recorder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fraudx.identifiers import Identifier, IdentifierKind, parse
+from fraudx.platform import outbox
+from fraudx.platform.agencies.model import Principal, Role
+from fraudx.platform.audit.service import event_for
+from fraudx.platform.clock import as_utc
+from fraudx.platform.errors import InvalidInput, NotFound, NotPermitted
+from fraudx.platform.runtime import Platform
+from fraudx.registry import store
+from fraudx.registry.events import TOPIC, Change, change_of
+from fraudx.registry.formats import RawRow
+from fraudx.registry.indexer import IndexKeeper
+from fraudx.registry.model import (
+    Categories,
+    HistoryEntry,
+    Indicator,
+    IndicatorDraft,
+    RevokeReason,
+    Status,
+    Viewer,
+    clean_text,
+    draft_indicator,
+    may_see,
+    parse_kind,
+    parse_reason,
+    visible_tlps,
+)
+from fraudx.registry.recorder import ReadRecorder
+
+log = logging.getLogger("fraudx.registry")
+
+WRITERS = (Role.ADMIN, Role.ANALYST)
+READERS = (Role.ADMIN, Role.ANALYST, Role.LIAISON)
+#: Rows per transaction in a bulk import: short enough that SQLite's single writer is
+#: never held for long, long enough that a million rows take a few hundred commits.
+IMPORT_CHUNK = 5000
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+    stored: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorPage:
+    items: list[Indicator]
+    next_cursor: str | None
+
+
+def _parse_identifier(kind: IdentifierKind, raw: str, region: str | None) -> Identifier:
+    return parse(kind, raw, region=region)
+
+
+def viewer_of(principal: Principal) -> store.Visibility:
+    tlps, own = visible_tlps(Viewer.of(principal))
+    return store.Visibility(tuple(t.value for t in tlps), principal.agency_code if own else None)
+
+
+class RegistryService:
+    def __init__(
+        self,
+        platform: Platform,
+        categories: Categories,
+        keeper: IndexKeeper,
+        recorder: ReadRecorder,
+    ) -> None:
+        self._platform = platform
+        self._db = platform.db
+        self._clock = platform.clock
+        self._ids = platform.ids
+        self._audit = platform.audit
+        self.categories = categories
+        self._keeper = keeper
+        self._recorder = recorder
+
+    # --- writes -----------------------------------------------------------------------
+
+    def _reporter(self, principal: Principal) -> tuple[str, str]:
+        principal.require(*WRITERS)
+        if not principal.agency_code or not principal.country:
+            raise NotPermitted("indicators are reported by an agency: act as one (--agency)")
+        return principal.agency_code, principal.country
+
+    def draft(self, fields: Mapping[str, object], region: str | None = None) -> IndicatorDraft:
+        return draft_indicator(
+            fields, self.categories, self._clock.now(), _parse_identifier, region
+        )
+
+    def submit(self, principal: Principal, fields: Mapping[str, object]) -> tuple[Indicator, bool]:
+        """Report one indicator; returns it and whether it is new (else it was updated)."""
+        _, country = self._reporter(principal)
+        draft = self.draft(fields, country)
+        with self._db.write() as session:
+            written = self._write(session, principal, [draft], audit_target=draft.key)
+        self._keeper.follow()
+        indicator, change = written[0]
+        return indicator, change == Change.CREATED
+
+    def import_rows(
+        self,
+        principal: Principal,
+        rows: Iterable[RawRow],
+        *,
+        atomic: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """Store the good rows and report every bad one with its line, field and reason.
+
+        Not atomic: rows are written in chunks, each in its own transaction; a row the
+        caller was told is accepted is committed. Atomic: one transaction, rolled back
+        (nothing stored) if any row is bad.
+        """
+        self._reporter(principal)
+        report = ImportReport()
+        if not atomic:
+            self._consume(principal, rows, report, None, progress)
+            return report
+        try:
+            with self._db.write() as session:
+                self._consume(principal, rows, report, session, progress)
+                if report.rejected:
+                    raise _RollBack  # leaving the block by exception rolls it all back
+        except _RollBack:
+            return ImportReport(rejected=report.rejected, stored=False)
+        self._keeper.follow()
+        return report
+
+    def _consume(
+        self,
+        principal: Principal,
+        rows: Iterable[RawRow],
+        report: ImportReport,
+        session: Session | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        chunk: list[IndicatorDraft] = []
+        seen = 0
+        for row in rows:
+            seen += 1
+            draft = self._draft_row(row, report, principal.country)
+            if draft is not None:
+                chunk.append(draft)
+            if len(chunk) >= IMPORT_CHUNK:
+                self._store_chunk(session, principal, chunk, report)
+                chunk = []
+            if progress and seen % 1000 == 0:
+                progress(seen)
+        if chunk:
+            self._store_chunk(session, principal, chunk, report)
+        if progress:
+            progress(seen)
+
+    def import_records(
+        self,
+        principal: Principal,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        atomic: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportReport:
+        """``import_rows`` for rows already read as mappings (line numbers as in a CSV
+        file with a header: the first record is line 2)."""
+        rows = (RawRow(n, dict(r)) for n, r in enumerate(records, start=2))
+        return self.import_rows(principal, rows, atomic=atomic, progress=progress)
+
+    def _draft_row(
+        self, row: RawRow, report: ImportReport, region: str | None
+    ) -> IndicatorDraft | None:
+        if row.fields is None:
+            report.rejected.append(RowProblem(row.line, "row", row.error or "unreadable"))
+            return None
+        try:
+            return self.draft(row.fields, region)
+        except InvalidInput as exc:
+            report.rejected.append(RowProblem(row.line, exc.field, exc.reason))
+            return None
+
+    def _store_chunk(
+        self,
+        session: Session | None,
+        principal: Principal,
+        chunk: list[IndicatorDraft],
+        report: ImportReport,
+    ) -> None:
+        if session is not None:
+            written = self._write(session, principal, chunk, audit_target=None)
+        else:
+            written = self._write_retrying(principal, chunk)
+            self._keeper.follow()
+        report.accepted += len(chunk)
+        report.created += sum(1 for _, change in written if change == Change.CREATED)
+        report.updated += sum(1 for _, change in written if change == Change.UPDATED)
+
+    def _write_retrying(
+        self, principal: Principal, chunk: list[IndicatorDraft]
+    ) -> list[tuple[Indicator, str]]:
+        # Two PostgreSQL importers may create the same report at once; the unique index
+        # refuses the second, which then finds the first's row and updates it.
+        for attempt in range(3):
+            try:
+                with self._db.write() as session:
+                    return self._write(session, principal, chunk, audit_target=None)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _write(
+        self,
+        session: Session,
+        principal: Principal,
+        drafts: list[IndicatorDraft],
+        *,
+        audit_target: str | None,
+    ) -> list[tuple[Indicator, str]]:
+        """Create or update the agency's reports for these drafts, in ``session``."""
+        agency, country = self._reporter(principal)
+        now = self._clock.now()
+        existing = store.active_reports_of(
+            session, agency, [(d.identifier.kind.value, d.identifier.value) for d in drafts]
+        )
+        created: dict[tuple[str, str, str], Indicator] = {}
+        updated: dict[tuple[str, str, str], Indicator] = {}
+        history: list[dict[str, Any]] = []
+        for d in drafts:
+            key = (d.identifier.kind.value, d.identifier.value, d.category)
+            if key in created:
+                created[key] = _rereport(created[key], d, now)
+                continue
+            previous = updated.get(key) or existing.get(key)
+            if previous is None:
+                created[key] = _new_report(self._ids.new(), d, agency, country, now)
+            else:
+                updated[key] = _rereport(previous, d, now)
+                history.append(
+                    {
+                        "id": self._ids.new(),
+                        "indicator_id": previous.id,
+                        "at": now,
+                        "action": "re-reported",
+                        "agency_code": agency,
+                        "actor": principal.actor,
+                        "detail": {
+                            "confidence": [previous.confidence, d.confidence],
+                            "tlp": [previous.tlp.value, d.tlp.value],
+                        },
+                    }
+                )
+        store.insert_many(session, list(created.values()))
+        store.update_reports(session, list(updated.values()))
+        store.add_history(session, history)
+        written = [(i, Change.CREATED) for i in created.values()] + [
+            (i, Change.UPDATED) for i in updated.values()
+        ]
+        self._emit(session, [change_of(i, c) for i, c in written], now)
+        if audit_target is not None:
+            indicator, change = written[0]
+            self._audit.record(
+                session, principal, f"indicator.{change}", indicator.id, {"key": audit_target}
+            )
+        else:
+            self._audit.record(
+                session,
+                principal,
+                "indicator.import",
+                None,
+                {"created": len(created), "updated": len(updated)},
+            )
+        return written
+
+    def _emit(self, session: Session, changes: list[dict[str, Any]], now: datetime) -> None:
+        if changes:
+            event = outbox.NewEvent(self._ids.new(), TOPIC, None, {"changes": changes}, now)
+            outbox.emit(session, [event])
+
+    def revoke(
+        self, principal: Principal, indicator_id: str, reason: str, note: str | None = None
+    ) -> Indicator:
+        """Stop a report from matching, for the record: nothing is ever deleted. The
+        reporting agency's analysts revoke their own reports; a node admin any (appeals)."""
+        principal.require(*WRITERS)
+        why = parse_reason(reason)
+        note = clean_text("note", note, 2000)
+        with self._db.write() as session:
+            indicator = store.get(session, indicator_id, for_update=True)
+            if indicator is None or not may_see(
+                indicator.tlp, indicator.agency_code, Viewer.of(principal)
+            ):
+                raise NotFound(f"no indicator {indicator_id}")
+            if principal.role is not Role.ADMIN and principal.agency_code != indicator.agency_code:
+                raise NotPermitted("only the reporting agency or a node admin may revoke it")
+            if indicator.status is not Status.ACTIVE:
+                raise InvalidInput("id", f"the indicator is already {indicator.status.value}")
+            now = self._clock.now()
+            store.set_status(
+                session,
+                indicator.id,
+                Status.REVOKED,
+                now,
+                reason=why,
+                by=principal.actor,
+                note=note,
+            )
+            store.add_history(
+                session,
+                [
+                    {
+                        "id": self._ids.new(),
+                        "indicator_id": indicator.id,
+                        "at": now,
+                        "action": "revoked",
+                        "agency_code": principal.agency_code,
+                        "actor": principal.actor,
+                        "detail": {"reason": why.value, "note": note},
+                    }
+                ],
+            )
+            revoked = replace(
+                indicator,
+                status=Status.REVOKED,
+                revoked_reason=why,
+                revoked_at=now,
+                revoked_note=note,
+                updated_at=now,
+            )
+            self._emit(session, [change_of(revoked, Change.REVOKED)], now)
+            self._audit.record(
+                session, principal, "indicator.revoke", indicator.id, {"reason": why}
+            )
+        self._keeper.follow()
+        return revoked
+
+    def expire_due(self, batch: int = 5000) -> int:
+        """Mark reports past valid_until expired (look-ups already ignore them)."""
+        total = 0
+        system = Principal(Role.ADMIN, None, None, None, "fraudx-expiry")
+        while True:
+            with self._db.write() as session:
+                now = self._clock.now()
+                due = store.due_for_expiry(session, now, batch)
+                if not due:
+                    break
+                store.expire(session, [i.id for i in due], now)
+                store.add_history(
+                    session,
+                    [
+                        {
+                            "id": self._ids.new(),
+                            "indicator_id": i.id,
+                            "at": now,
+                            "action": "expired",
+                            "agency_code": None,
+                            "actor": system.actor,
+                            "detail": {"valid_until": i.valid_until.isoformat()},
+                        }
+                        for i in due
+                    ],
+                )
+                expired = [replace(i, status=Status.EXPIRED, updated_at=now) for i in due]
+                self._emit(session, [change_of(i, Change.EXPIRED) for i in expired], now)
+                self._audit.record(session, system, "indicator.expire", None, {"count": len(due)})
+            total += len(due)
+        if total:
+            self._keeper.follow()
+        return total
+
+    # --- reads ------------------------------------------------------------------------
+
+    def _record_read(
+        self, principal: Principal, action: str, target: str | None, **detail: Any
+    ) -> None:
+        self._recorder.add([event_for(principal, action, target, detail)])
+
+    def get(self, principal: Principal, indicator_id: str) -> Indicator:
+        principal.require(*READERS)
+        with self._db.read() as session:
+            indicator = store.get(session, indicator_id)
+        if indicator is None or not may_see(
+            indicator.tlp, indicator.agency_code, Viewer.of(principal)
+        ):
+            raise NotFound(f"no indicator {indicator_id}")
+        self._record_read(principal, "indicator.read", indicator.id)
+        return indicator
+
+    def history(self, principal: Principal, indicator_id: str) -> list[HistoryEntry]:
+        indicator = self.get(principal, indicator_id)
+        with self._db.read() as session:
+            return store.history(session, indicator.id)
+
+    def search_filter(
+        self,
+        *,
+        kind: str | None = None,
+        value: str | None = None,
+        region: str | None = None,
+        category: str | None = None,
+        country: str | None = None,
+        agency: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        since: datetime | None = None,
+        text: str | None = None,
+    ) -> store.SearchFilter:
+        """Validate search filters; a value is read in canonical form."""
+        kind_ = parse_kind(kind) if kind else None
+        if value and kind_ is None:
+            raise InvalidInput("kind", "give kind with value")
+        canonical = _parse_identifier(kind_, value, region).value if value and kind_ else None
+        if status and status not in {s.value for s in Status}:
+            raise InvalidInput("status", f"{status!r} is not one of active, revoked, expired")
+        return store.SearchFilter(
+            kind=kind_.value if kind_ else None,
+            value=canonical,
+            category=self.categories.get(category).name if category else None,
+            country=country.strip().upper() if country else None,
+            agency=agency.strip().upper() if agency else None,
+            status=status,
+            tag=tag.strip().lower() if tag else None,
+            since=as_utc(since) if since else None,
+            text=text.strip() if text else None,
+        )
+
+    def search(
+        self,
+        principal: Principal,
+        filters: store.SearchFilter,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> IndicatorPage:
+        principal.require(*READERS)
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput("limit", f"must be 1 to {MAX_PAGE}")
+        if cursor is not None and len(cursor) != 36:
+            raise InvalidInput("cursor", "not a cursor this node handed out")
+        with self._db.read() as session:
+            items = store.search(
+                session, filters, viewer_of(principal), before_id=cursor, limit=limit
+            )
+        self._record_read(principal, "indicator.search", None, **_filter_detail(filters))
+        return IndicatorPage(items, items[-1].id if len(items) == limit else None)
+
+    def export(self, principal: Principal, filters: store.SearchFilter) -> Iterator[Indicator]:
+        """Every visible match, streamed; audited once when the export starts."""
+        principal.require(*READERS)
+        self._record_read(principal, "indicator.export", None, **_filter_detail(filters))
+        with self._db.read() as session:
+            yield from store.iter_search(session, filters, viewer_of(principal))
+
+    def count(self, principal: Principal, filters: store.SearchFilter) -> int:
+        principal.require(*READERS)
+        with self._db.read() as session:
+            return store.count(session, filters, viewer_of(principal))
+
+    def stats(self, principal: Principal) -> list[tuple[str, str, str, str, int]]:
+        """Counts by country, kind, category and status: every role, observers included."""
+        with self._db.read() as session:
+            return store.stats(session, viewer_of(principal))
+
+
+class _RollBack(Exception):
+    """Ends an atomic import that found bad rows."""
+
+
+def _filter_detail(filters: store.SearchFilter) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    for f in fields(filters):
+        value = getattr(filters, f.name)
+        if value:
+            detail[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return detail
+
+
+def _new_report(
+    id_: str, draft: IndicatorDraft, agency: str, country: str, now: datetime
+) -> Indicator:
+    return Indicator(
+        id=id_,
+        identifier=draft.identifier,
+        category=draft.category,
+        confidence=draft.confidence,
+        tlp=draft.tlp,
+        status=Status.ACTIVE,
+        agency_code=agency,
+        country=country,
+        valid_from=draft.valid_from,
+        valid_until=draft.valid_until,
+        first_seen=now,
+        last_seen=now,
+        created_at=now,
+        updated_at=now,
+        case_ref=draft.case_ref,
+        description=draft.description,
+        tags=draft.tags,
+        region=draft.region,
+    )
+
+
+def _rereport(previous: Indicator, draft: IndicatorDraft, now: datetime) -> Indicator:
+    """The same agency again: it was seen again; its latest judgement stands."""
+    return replace(
+        previous,
+        confidence=draft.confidence,
+        tlp=draft.tlp,
+        valid_until=max(previous.valid_until, draft.valid_until),
+        last_seen=now,
+        updated_at=now,
+        case_ref=draft.case_ref or previous.case_ref,
+        description=draft.description or previous.description,
+        tags=tuple(dict.fromkeys(previous.tags + draft.tags)),
+    )
+
+
+__all__ = ["ImportReport", "IndicatorPage", "RegistryService", "RevokeReason", "RowProblem"]
