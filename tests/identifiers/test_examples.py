@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from bech32 import CHARSET, bech32_hrp_expand, bech32_polymod, convertbits
 
 from fraudx.identifiers import IdentifierKind, InvalidIdentifier, country_of, parse
 
@@ -131,6 +132,7 @@ BAD = [
     ("phone", "0212345678", None, "needs a region"),
     ("phone", "+66 11 234 5678", None, "not a valid number in TH"),
     ("phone", "+999 1234567", None, "country calling code"),
+    ("phone", "+66 81 234 5678 9012 345", None, "too long"),
     ("phone", "1-800-FLOWERS", "US", "only digits"),
     ("phone", "+66 81+234", None, "'+'"),
     ("bank_account", "TH:KBANK:12345", None, "KBANK account numbers have 10 digits, got 5"),
@@ -153,6 +155,7 @@ BAD = [
     ("url", "gopher://example.com/", None, "only http"),
     ("url", "http://exa mple.com/", None, "spaces"),
     ("url", "http://localhost/", None, "two labels"),
+    ("url", "http://bank.example\\@evil.example/", None, "backslashes"),
     ("url", "http://example.com:99999/", None, "not a URL"),
     ("url", "http:///path", None, "host is missing"),
     ("domain", "localhost", None, "two labels"),
@@ -224,3 +227,23 @@ def test_bad(kind: str, raw: str, region: str | None, reason: str) -> None:
 )
 def test_country_of(kind: str, raw: str, country: str | None) -> None:
     assert country_of(parse(kind, raw)) == country
+
+
+def _segwit(version: int, program: bytes, const: int) -> str:
+    data = [version, *convertbits(program, 8, 5)]
+    polymod = bech32_polymod(bech32_hrp_expand("bc") + data + [0] * 6) ^ const
+    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return "bc1" + "".join(CHARSET[d] for d in data + checksum)
+
+
+def test_segwit_versions_need_their_own_checksum() -> None:
+    """BIP 350: v0 uses bech32, v1 and later bech32m; the other one is refused."""
+    program = bytes(range(32))
+    assert parse("crypto_wallet", _segwit(1, program, 0x2BC830A3)).value.startswith("btc:bc1p")
+    assert parse("crypto_wallet", _segwit(0, program, 1)).value.startswith("btc:bc1q")
+    with pytest.raises(InvalidIdentifier, match="bech32m checksum"):
+        parse("crypto_wallet", _segwit(1, program, 1))
+    with pytest.raises(InvalidIdentifier, match="needs the bech32 checksum"):
+        parse("crypto_wallet", _segwit(0, program, 0x2BC830A3))
+    with pytest.raises(InvalidIdentifier, match="20 or 32 bytes"):
+        parse("crypto_wallet", _segwit(0, program[:25], 1))

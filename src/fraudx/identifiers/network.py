@@ -23,6 +23,7 @@ _TLD = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _SCHEMES = {"http": 80, "https": 443, "ftp": 21}
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\]")
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _LEADING_ZERO = re.compile(r"(?:^|:)0\d+(?=\.)|\.0\d+(?=[./]|$)")
 _DOT_SEGMENTS = {".", "..", "%2e", "%2e%2e", ".%2e", "%2e."}
 
@@ -110,7 +111,9 @@ def parse_email(raw: str) -> str:
 def parse_url(raw: str) -> str:
     """Scheme and host canonical, default port and fragment dropped, dot-segments resolved."""
     text = raw.strip()
-    if _FORBIDDEN.search(text.replace("\\", "")) or "\\" in text.split("?", 1)[0]:
+    # Browsers read a backslash in the authority or path as '/', other tools do not: such a
+    # URL has no single meaning, so it is refused (a backslash in the query is just data).
+    if _SPACE_OR_CONTROL.search(text) or "\\" in text.split("?", 1)[0]:
         reject(_URL, raw, "spaces, control characters and backslashes are not allowed")
     match = _SCHEME.match(text)
     if match is None:
