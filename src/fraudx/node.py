@@ -10,6 +10,7 @@ from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform
 from fraudx.platform.settings import Settings
 from fraudx.platform.tasks import BackgroundTask
+from fraudx.registry.drafting import Drafter
 from fraudx.registry.index import LookupIndex
 from fraudx.registry.indexer import IndexFollower, IndexKeeper
 from fraudx.registry.lookups import LookupService
@@ -41,7 +42,13 @@ class Node:
         recorder = ReadRecorder(platform.db, platform.clock, platform.ids, platform.audit)
         return cls(
             platform=platform,
-            registry=RegistryService(platform, categories, keeper, recorder),
+            registry=RegistryService(
+                platform,
+                categories,
+                keeper,
+                recorder,
+                Drafter(categories, settings.extra_categories),
+            ),
             lookups=LookupService(platform.db, platform.clock, keeper, recorder),
             index=keeper,
             recorder=recorder,
@@ -64,4 +71,5 @@ class Node:
             self.recorder.flush()  # read records still waiting for their batch
         except Exception:
             log.exception("could not write the last read records")
+        self.registry.close()
         self.platform.close()

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from fraudx.node import Node
+from fraudx.platform.agencies.model import Principal
 from fraudx.platform.errors import InvalidInput
 from fraudx.platform.http import CurrentPrincipal, roles
 from fraudx.registry.formats import BulkFormat, export_record, read_rows, render, text_lines
@@ -315,15 +316,16 @@ def search_indicators(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> IndicatorsPublic:
-    filters = _search_filter(request, params)
+    filters = _search_filter(request, params, principal)
     page = node_of(request).registry.search(principal, filters, cursor=cursor, limit=limit)
     return IndicatorsPublic(
         items=[IndicatorPublic.of(i) for i in page.items], next_cursor=page.next_cursor
     )
 
 
-def _search_filter(request: Request, p: SearchParams) -> Any:
+def _search_filter(request: Request, p: SearchParams, principal: Principal) -> Any:
     return node_of(request).registry.search_filter(
+        default_region=principal.country,
         kind=p.kind,
         value=p.value,
         region=p.region,
@@ -349,7 +351,7 @@ def export_indicators(
     params: Annotated[SearchParams, Query()],
     format: Annotated[BulkFormat, Query(description="csv or jsonl")] = BulkFormat.JSONL,
 ) -> StreamingResponse:
-    filters = _search_filter(request, params)
+    filters = _search_filter(request, params, principal)
     registry = node_of(request).registry
     with_sources = Viewer.of(principal).sees_sources
     records = (

@@ -86,7 +86,7 @@ class LocalRegistry:
 
     def export(self, filters: dict[str, Any], fmt: BulkFormat) -> Iterator[str]:
         registry = self._node.registry
-        search = registry.search_filter(**filters)
+        search = registry.search_filter(**filters, default_region=self._principal.country)
         records = (
             export_record(i, with_sources=True) for i in registry.export(self._principal, search)
         )
@@ -98,7 +98,11 @@ class LocalRegistry:
 
     def search(self, filters: dict[str, Any], limit: int) -> dict[str, Any]:
         registry = self._node.registry
-        page = registry.search(self._principal, registry.search_filter(**filters), limit=limit)
+        page = registry.search(
+            self._principal,
+            registry.search_filter(**filters, default_region=self._principal.country),
+            limit=limit,
+        )
         return {
             "items": [IndicatorPublic.of(i).model_dump(mode="json") for i in page.items],
             "next_cursor": page.next_cursor,

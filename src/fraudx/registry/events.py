@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fraudx.registry.model import Indicator, Status
+from fraudx.registry.model import Indicator, IndicatorDraft, Status
 
 TOPIC = "registry.indicators"
 SIGHTING_TOPIC = "registry.sightings"
@@ -45,6 +45,29 @@ def change_of(indicator: Indicator, change: str) -> dict[str, Any]:
         "last_seen": _ts(indicator.last_seen),
         "valid_until": _ts(indicator.valid_until),
         "tags": list(indicator.tags),
+    }
+
+
+def change_of_draft(
+    id_: str, draft: IndicatorDraft, agency: str, country: str, now: datetime
+) -> dict[str, Any]:
+    """``change_of`` a report just created from ``draft``, without building the record."""
+    seen = _ts(now)
+    return {
+        "change": Change.CREATED,
+        "id": id_,
+        "kind": draft.identifier.kind.value,
+        "value": draft.identifier.value,
+        "agency": agency,
+        "country": country,
+        "category": draft.category,
+        "confidence": draft.confidence,
+        "tlp": draft.tlp.value,
+        "status": Status.ACTIVE.value,
+        "first_seen": seen,
+        "last_seen": seen,
+        "valid_until": _ts(draft.valid_until),
+        "tags": list(draft.tags),
     }
 
 

@@ -24,7 +24,8 @@ from fraudx.platform.clock import as_utc
 from fraudx.platform.errors import InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
 from fraudx.registry import store
-from fraudx.registry.events import TOPIC, Change, change_of
+from fraudx.registry.drafting import Drafter
+from fraudx.registry.events import TOPIC, Change, change_of, change_of_draft
 from fraudx.registry.formats import RawRow
 from fraudx.registry.indexer import IndexKeeper
 from fraudx.registry.model import (
@@ -92,6 +93,7 @@ class RegistryService:
         categories: Categories,
         keeper: IndexKeeper,
         recorder: ReadRecorder,
+        drafter: Drafter,
     ) -> None:
         self._platform = platform
         self._db = platform.db
@@ -101,6 +103,7 @@ class RegistryService:
         self.categories = categories
         self._keeper = keeper
         self._recorder = recorder
+        self._drafter = drafter
 
     # --- writes -----------------------------------------------------------------------
 
@@ -120,9 +123,12 @@ class RegistryService:
         _, country = self._reporter(principal)
         draft = self.draft(fields, country)
         with self._db.write() as session:
-            written = self._write(session, principal, [draft], audit_target=draft.key)
+            [(indicator_id, change)] = self._write(
+                session, principal, [draft], audit_target=draft.key
+            )
+            indicator = store.get(session, indicator_id)
         self._keeper.follow()
-        indicator, change = written[0]
+        assert indicator is not None
         return indicator, change == Change.CREATED
 
     def import_rows(
@@ -164,11 +170,12 @@ class RegistryService:
     ) -> None:
         chunk: list[IndicatorDraft] = []
         seen = 0
-        for row in rows:
+        for outcome in self._drafter.drafts(rows, self._clock.now(), principal.country):
             seen += 1
-            draft = self._draft_row(row, report, principal.country)
-            if draft is not None:
-                chunk.append(draft)
+            if outcome.draft is None:
+                report.rejected.append(RowProblem(outcome.line, outcome.field, outcome.reason))
+            else:
+                chunk.append(outcome.draft)
             if len(chunk) >= IMPORT_CHUNK:
                 self._store_chunk(session, principal, chunk, report)
                 chunk = []
@@ -192,18 +199,6 @@ class RegistryService:
         rows = (RawRow(n, dict(r)) for n, r in enumerate(records, start=2))
         return self.import_rows(principal, rows, atomic=atomic, progress=progress)
 
-    def _draft_row(
-        self, row: RawRow, report: ImportReport, region: str | None
-    ) -> IndicatorDraft | None:
-        if row.fields is None:
-            report.rejected.append(RowProblem(row.line, "row", row.error or "unreadable"))
-            return None
-        try:
-            return self.draft(row.fields, region)
-        except InvalidInput as exc:
-            report.rejected.append(RowProblem(row.line, exc.field, exc.reason))
-            return None
-
     def _store_chunk(
         self,
         session: Session | None,
@@ -222,7 +217,7 @@ class RegistryService:
 
     def _write_retrying(
         self, principal: Principal, chunk: list[IndicatorDraft]
-    ) -> list[tuple[Indicator, str]]:
+    ) -> list[tuple[str, str]]:
         # Two PostgreSQL importers may create the same report at once; the unique index
         # refuses the second, which then finds the first's row and updates it.
         for attempt in range(3):
@@ -241,51 +236,57 @@ class RegistryService:
         drafts: list[IndicatorDraft],
         *,
         audit_target: str | None,
-    ) -> list[tuple[Indicator, str]]:
-        """Create or update the agency's reports for these drafts, in ``session``."""
+    ) -> list[tuple[str, str]]:
+        """Create or update the agency's reports for these drafts, in ``session``; returns
+        (id, change) per report written. New reports go straight from draft to row: a
+        bulk import makes no record objects it does not need."""
         agency, country = self._reporter(principal)
         now = self._clock.now()
         existing = store.active_reports_of(
             session, agency, [(d.identifier.kind.value, d.identifier.value) for d in drafts]
         )
-        created: dict[tuple[str, str, str], Indicator] = {}
+        created: dict[tuple[str, str, str], tuple[str, IndicatorDraft]] = {}
         updated: dict[tuple[str, str, str], Indicator] = {}
         history: list[dict[str, Any]] = []
+        fresh_ids = iter(self._ids.new_many(len(drafts)))
         for d in drafts:
             key = (d.identifier.kind.value, d.identifier.value, d.category)
-            if key in created:
-                created[key] = _rereport(created[key], d, now)
+            if key in created:  # the same report twice in one chunk: the later row stands
+                id_, earlier = created[key]
+                created[key] = (id_, _merge(earlier, d))
                 continue
             previous = updated.get(key) or existing.get(key)
             if previous is None:
-                created[key] = _new_report(self._ids.new(), d, agency, country, now)
-            else:
-                updated[key] = _rereport(previous, d, now)
-                history.append(
-                    {
-                        "id": self._ids.new(),
-                        "indicator_id": previous.id,
-                        "at": now,
-                        "action": "re-reported",
-                        "agency_code": agency,
-                        "actor": principal.actor,
-                        "detail": {
-                            "confidence": [previous.confidence, d.confidence],
-                            "tlp": [previous.tlp.value, d.tlp.value],
-                        },
-                    }
-                )
-        store.insert_many(session, list(created.values()))
+                created[key] = (next(fresh_ids), d)
+                continue
+            updated[key] = _rereport(previous, d, now)
+            history.append(
+                {
+                    "id": self._ids.new(),
+                    "indicator_id": previous.id,
+                    "at": now,
+                    "action": "re-reported",
+                    "agency_code": agency,
+                    "actor": principal.actor,
+                    "detail": {
+                        "confidence": [previous.confidence, d.confidence],
+                        "tlp": [previous.tlp.value, d.tlp.value],
+                    },
+                }
+            )
+        new = list(created.values())
+        store.insert_new(session, new, agency, country, now)
         store.update_reports(session, list(updated.values()))
         store.add_history(session, history)
-        written = [(i, Change.CREATED) for i in created.values()] + [
-            (i, Change.UPDATED) for i in updated.values()
-        ]
-        self._emit(session, [change_of(i, c) for i, c in written], now)
+        changes = [change_of_draft(id_, d, agency, country, now) for id_, d in new]
+        changes += [change_of(i, Change.UPDATED) for i in updated.values()]
+        self._emit(session, changes, now)
+        written = [(id_, Change.CREATED) for id_, _ in new]
+        written += [(i.id, Change.UPDATED) for i in updated.values()]
         if audit_target is not None:
-            indicator, change = written[0]
+            id_, change = written[0]
             self._audit.record(
-                session, principal, f"indicator.{change}", indicator.id, {"key": audit_target}
+                session, principal, f"indicator.{change}", id_, {"key": audit_target}
             )
         else:
             self._audit.record(
@@ -293,9 +294,12 @@ class RegistryService:
                 principal,
                 "indicator.import",
                 None,
-                {"created": len(created), "updated": len(updated)},
+                {"created": len(new), "updated": len(updated)},
             )
         return written
+
+    def close(self) -> None:
+        self._drafter.close()
 
     def _emit(self, session: Session, changes: list[dict[str, Any]], now: datetime) -> None:
         if changes:
@@ -429,11 +433,14 @@ class RegistryService:
         tag: str | None = None,
         since: datetime | None = None,
         text: str | None = None,
+        default_region: str | None = None,
     ) -> store.SearchFilter:
-        """Validate search filters; a value is read in canonical form."""
+        """Validate search filters; a value is read in canonical form (national forms in
+        ``region``, else ``default_region``: the caller's country)."""
         kind_ = parse_kind(kind) if kind else None
         if value and kind_ is None:
             raise InvalidInput("kind", "give kind with value")
+        region = region or default_region
         canonical = _parse_identifier(kind_, value, region).value if value and kind_ else None
         if status and status not in {s.value for s in Status}:
             raise InvalidInput("status", f"{status!r} is not one of active, revoked, expired")
@@ -500,28 +507,13 @@ def _filter_detail(filters: store.SearchFilter) -> dict[str, Any]:
     return detail
 
 
-def _new_report(
-    id_: str, draft: IndicatorDraft, agency: str, country: str, now: datetime
-) -> Indicator:
-    return Indicator(
-        id=id_,
-        identifier=draft.identifier,
-        category=draft.category,
-        confidence=draft.confidence,
-        tlp=draft.tlp,
-        status=Status.ACTIVE,
-        agency_code=agency,
-        country=country,
-        valid_from=draft.valid_from,
-        valid_until=draft.valid_until,
-        first_seen=now,
-        last_seen=now,
-        created_at=now,
-        updated_at=now,
-        case_ref=draft.case_ref,
-        description=draft.description,
-        tags=draft.tags,
-        region=draft.region,
+def _merge(earlier: IndicatorDraft, later: IndicatorDraft) -> IndicatorDraft:
+    return replace(
+        later,
+        valid_until=max(earlier.valid_until, later.valid_until),
+        case_ref=later.case_ref or earlier.case_ref,
+        description=later.description or earlier.description,
+        tags=tuple(dict.fromkeys(earlier.tags + later.tags)),
     )
 
 

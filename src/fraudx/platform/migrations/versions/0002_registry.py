@@ -52,7 +52,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_indicators_value_kind", "indicators", ["value", "kind"])
     op.create_index("ix_indicators_status_valid_until", "indicators", ["status", "valid_until"])
-    op.create_index("ix_indicators_agency_code", "indicators", ["agency_code"])
     op.create_index(
         "uq_indicators_active_report",
         "indicators",

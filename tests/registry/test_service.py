@@ -1,0 +1,327 @@
+"""The registry's use cases on both databases: corroboration, revocation, expiry, sharing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from fraudx.node import Node
+from fraudx.platform.agencies.model import Role
+from fraudx.platform.clock import ManualClock
+from fraudx.platform.errors import InvalidIdentifier, InvalidInput, NotFound, NotPermitted
+from fraudx.registry.formats import BulkFormat, read_rows
+from fraudx.registry.lookups import LookupError_
+from fraudx.registry.model import Status
+from tests.conftest import Agencies
+
+ACCOUNT = {"kind": "bank_account", "value": "TH:KBANK:123-4-56789-0", "category": "mule_account"}
+CANONICAL = "TH:004:1234567890"
+
+
+def test_two_agencies_corroborate_one_identifier(node: Node, agencies: Agencies) -> None:
+    thai = agencies.principal("TH-CCIB", Role.ANALYST)
+    khmer = agencies.principal("KH-GCNP", Role.ANALYST)
+    first, created = node.registry.submit(thai, ACCOUNT | {"confidence": 60})
+    # A different spelling of the same account, from another country's police.
+    second, created_too = node.registry.submit(
+        khmer, {"kind": "bank_account", "value": "KASITHBK:1234567890", "category": "mule_account"}
+    )
+    assert created and created_too and first.id != second.id
+    assert first.identifier == second.identifier
+    assert first.identifier.value == CANONICAL
+
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    result = node.lookups.lookup(bank, "bank_account", CANONICAL)
+    assert result.listed and result.reports == 2
+    assert result.countries == ("KH", "TH")
+    assert result.categories == ("mule_account",)
+
+
+def test_same_agency_again_updates_its_report(
+    node: Node, agencies: Agencies, clock: ManualClock
+) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    first, _ = node.registry.submit(analyst, ACCOUNT | {"confidence": 40})
+    clock.advance(timedelta(days=3))
+    again, created = node.registry.submit(analyst, ACCOUNT | {"confidence": 90})
+    assert not created and again.id == first.id
+    assert again.confidence == 90
+    assert again.last_seen == clock.now() and again.first_seen == first.first_seen
+    page = node.registry.search(analyst, node.registry.search_filter(kind="bank_account"))
+    assert [i.id for i in page.items] == [first.id]
+    history = node.registry.history(analyst, first.id)
+    assert [h.action for h in history] == ["re-reported"]
+    assert history[0].detail["confidence"] == [40, 90]
+
+
+def test_revocation_keeps_the_record_and_stops_matching(node: Node, agencies: Agencies) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    indicator, _ = node.registry.submit(analyst, ACCOUNT)
+    assert node.lookups.lookup(bank, "bank_account", CANONICAL).listed
+
+    # A wrongly listed person appeals; the node admin revokes as a false positive.
+    admin = agencies.principal("TH-CCIB", Role.ADMIN)
+    revoked = node.registry.revoke(admin, indicator.id, "false_positive", "appeal 2026/17 upheld")
+    assert revoked.status is Status.REVOKED
+
+    assert not node.lookups.lookup(bank, "bank_account", CANONICAL).listed
+    kept = node.registry.get(analyst, indicator.id)
+    assert kept.status is Status.REVOKED and kept.revoked_reason is not None
+    assert kept.revoked_reason.value == "false_positive"
+    history = node.registry.history(analyst, indicator.id)
+    assert history[-1].action == "revoked"
+    assert history[-1].detail == {"reason": "false_positive", "note": "appeal 2026/17 upheld"}
+    with pytest.raises(InvalidInput, match="already revoked"):
+        node.registry.revoke(admin, indicator.id, "resolved")
+
+    # Reporting the identifier again after revocation makes a new report.
+    fresh, created = node.registry.submit(analyst, ACCOUNT)
+    assert created and fresh.id != indicator.id
+
+
+def test_only_the_reporting_agency_or_an_admin_revokes(node: Node, agencies: Agencies) -> None:
+    indicator, _ = node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    with pytest.raises(NotPermitted):
+        node.registry.revoke(agencies.principal("KH-GCNP", Role.ANALYST), indicator.id, "resolved")
+    with pytest.raises(NotPermitted):
+        node.registry.revoke(agencies.principal("TH-KBANK", Role.PARTNER), indicator.id, "resolved")
+    with pytest.raises(InvalidInput, match="reason"):
+        node.registry.revoke(agencies.principal("TH-CCIB", Role.ANALYST), indicator.id, "bored")
+
+
+def test_expiry_stops_matching_at_once_and_is_recorded(
+    node: Node, agencies: Agencies, clock: ManualClock
+) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    phone, _ = node.registry.submit(
+        analyst, {"kind": "phone", "value": "081 234 5678", "category": "scam_call"}
+    )
+    account, _ = node.registry.submit(analyst, ACCOUNT)
+    # Phone numbers age faster than bank accounts.
+    assert phone.valid_until - phone.valid_from == timedelta(days=90)
+    assert account.valid_until - account.valid_from == timedelta(days=365)
+
+    clock.advance(timedelta(days=91))
+    # Before the sweep runs, the look-up already ignores the expired report ...
+    assert not node.lookups.lookup(bank, "phone", "+66812345678").listed
+    assert node.lookups.lookup(bank, "bank_account", CANONICAL).listed
+    # ... and the sweep records it.
+    assert node.registry.expire_due() == 1
+    assert node.registry.get(analyst, phone.id).status is Status.EXPIRED
+    assert [h.action for h in node.registry.history(analyst, phone.id)] == ["expired"]
+    assert node.registry.expire_due() == 0
+
+
+def test_national_forms_read_in_the_reporters_country(node: Node, agencies: Agencies) -> None:
+    thai = agencies.principal("TH-CCIB", Role.ANALYST)
+    indicator, _ = node.registry.submit(
+        thai, {"kind": "phone", "value": "081-234-5678", "category": "scam_call"}
+    )
+    assert indicator.identifier.value == "+66812345678"
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    assert node.lookups.lookup(bank, "phone", "0812345678").listed
+    # A Cambodian caller's national form is read in Cambodia.
+    khmer = agencies.principal("KH-GCNP", Role.ANALYST)
+    with pytest.raises(InvalidIdentifier, match="not a valid number in KH"):
+        node.lookups.lookup(khmer, "phone", "0812345678")
+    assert node.lookups.lookup(khmer, "phone", "0812345678", region="TH").listed
+
+
+def test_an_address_inside_a_listed_network_matches(node: Node, agencies: Agencies) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    network, _ = node.registry.submit(
+        analyst, {"kind": "ip", "value": "203.0.113.77/24", "category": "scam_compound_network"}
+    )
+    assert network.identifier.value == "203.0.113.0/24"
+    assert node.lookups.lookup(bank, "ip", "203.0.113.200").listed
+    assert node.lookups.lookup(bank, "ip", "203.0.113.0/26").listed
+    assert not node.lookups.lookup(bank, "ip", "203.0.114.1").listed
+    node.registry.revoke(analyst, network.id, "resolved")
+    assert not node.lookups.lookup(bank, "ip", "203.0.113.200").listed
+
+
+def test_batch_answers_bad_items_alone_in_order(node: Node, agencies: Agencies) -> None:
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    results = node.lookups.lookup_many(
+        bank,
+        [
+            {"kind": "phone", "value": "12"},
+            {"kind": "bank_account", "value": "TH-004-123-4-56789-0"},
+            {"kind": "bank_account", "value": CANONICAL},
+            {"kind": "spaceship", "value": "x"},
+            {"kind": "phone"},
+            {"kind": "phone", "value": "+66 81 234 5679"},
+        ],
+    )
+    assert len(results) == 6
+    assert isinstance(results[0], LookupError_) and results[0].field == "value"
+    assert isinstance(results[1], LookupError_)
+    assert not isinstance(results[2], LookupError_) and results[2].listed
+    assert isinstance(results[3], LookupError_) and results[3].field == "kind"
+    assert isinstance(results[4], LookupError_) and results[4].reason == "is required"
+    assert not isinstance(results[5], LookupError_) and not results[5].listed
+    with pytest.raises(InvalidInput, match="at most 10000"):
+        node.lookups.lookup_many(bank, [{"kind": "phone", "value": "1"}] * 10_001)
+
+
+def test_single_lookup_of_junk_raises_the_reason(node: Node, agencies: Agencies) -> None:
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    with pytest.raises(InvalidIdentifier, match="too short"):
+        node.lookups.lookup(bank, "phone", "12")
+
+
+def test_sightings_are_recorded_on_hits_and_seen_by_reporters(
+    node: Node, agencies: Agencies
+) -> None:
+    police = agencies.principal("TH-CCIB", Role.ANALYST)
+    khmer = agencies.principal("KH-GCNP", Role.ANALYST)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    node.registry.submit(police, ACCOUNT | {"tlp": "RED"})
+    # The bank may not see a RED report, but its look-up is still a sighting for the police.
+    assert not node.lookups.lookup(bank, "bank_account", CANONICAL).listed
+    node.lookups.lookup(bank, "bank_account", "TH:004:9999999999")  # a miss: no sighting
+    node.lookups.report_sighting(
+        bank, "bank_account", CANONICAL, source="blocked_transfer", note="THB 48,000 held"
+    )
+    seen, _ = node.lookups.sightings(police)
+    assert [(s.agency_code, s.source) for s in seen] == [
+        ("TH-KBANK", "blocked_transfer"),
+        ("TH-KBANK", "lookup"),
+    ]
+    assert all(s.value == CANONICAL for s in seen)
+    # Another country's police reported nothing here and sees none of it ...
+    assert node.lookups.sightings(khmer)[0] == []
+    # ... and the bank sees its own.
+    assert len(node.lookups.sightings(bank)[0]) == 2
+
+
+def test_observers_see_only_aggregate_figures(node: Node, agencies: Agencies) -> None:
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    observer = agencies.principal("TH-UNODC", Role.OBSERVER)
+    with pytest.raises(NotPermitted):
+        node.lookups.lookup(observer, "bank_account", CANONICAL)
+    with pytest.raises(NotPermitted):
+        node.registry.search(observer, node.registry.search_filter())
+    assert node.registry.stats(observer) == [("TH", "bank_account", "mule_account", "active", 1)]
+
+
+def test_partners_cannot_report_and_are_told_why(node: Node, agencies: Agencies) -> None:
+    with pytest.raises(NotPermitted, match="analyst"):
+        node.registry.submit(agencies.principal("TH-KBANK", Role.PARTNER), ACCOUNT)
+
+
+def test_search_filters_and_cursor(node: Node, agencies: Agencies, clock: ManualClock) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    for n in range(5):
+        clock.advance(timedelta(seconds=1))
+        node.registry.submit(
+            analyst,
+            {
+                "kind": "phone",
+                "value": f"+6681234567{n}",
+                "category": "scam_call" if n % 2 else "scam_sms",
+                "tags": ["myawaddy"] if n < 2 else [],
+                "description": f"caller number {n} posing as DHL" if n == 4 else None,
+            },
+        )
+    search = node.registry.search_filter
+    first = node.registry.search(analyst, search(kind="phone"), limit=2)
+    assert len(first.items) == 2 and first.next_cursor
+    rest = node.registry.search(analyst, search(kind="phone"), cursor=first.next_cursor, limit=10)
+    values = [i.identifier.value for i in first.items + rest.items]
+    assert values == [f"+6681234567{n}" for n in (4, 3, 2, 1, 0)]
+    assert rest.next_cursor is None
+    assert len(node.registry.search(analyst, search(category="scam_sms")).items) == 3
+    assert len(node.registry.search(analyst, search(tag="myawaddy")).items) == 2
+    assert len(node.registry.search(analyst, search(text="dhl")).items) == 1
+    assert len(node.registry.search(analyst, search(country="KH")).items) == 0
+    assert (
+        len(
+            node.registry.search(
+                analyst, search(kind="phone", value="0812345673", default_region="TH")
+            ).items
+        )
+        == 1
+    )
+    with pytest.raises(InvalidInput, match="status"):
+        search(status="deleted")
+    with pytest.raises(InvalidInput, match="category"):
+        search(category="nonsense")
+
+
+def test_import_stores_good_rows_and_reports_each_bad_one(node: Node, agencies: Agencies) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    text = (
+        "kind,value,category,confidence,tlp,valid_until,region,case_ref,description,tags\n"
+        "phone,0812345678,scam_call,80,GREEN,,,CASE-1,,myawaddy;sim-farm\n"
+        "phone,12,scam_call,80,,,,,,\n"
+        "bank_account,TH:004:1234567890,mule_account,101,,,,,,\n"
+        "ip,10.1.2.3,scam_compound_network,50,PURPLE,,,,,\n"
+        'url,"https://Example.COM:443/a/../login#x",phishing_url,,,,,,"multi\nline",\n'
+        "domain,bad..domain,scam_website,,,,,,,\n"
+        "phone,0812345679,scam_call,70,,2020-01-01,,,,\n"
+    )
+    report = node.registry.import_rows(analyst, read_rows(text.splitlines(True), BulkFormat.CSV))
+    assert report.accepted == 2 and report.stored
+    assert [(p.line, p.field) for p in report.rejected] == [
+        (3, "value"),
+        (4, "confidence"),
+        (5, "tlp"),
+        (8, "value"),
+        (9, "valid_until"),
+    ]
+    page = node.registry.search(analyst, node.registry.search_filter())
+    stored = {i.identifier.value: i for i in page.items}
+    assert set(stored) == {"+66812345678", "https://example.com/login"}
+    assert stored["+66812345678"].tags == ("myawaddy", "sim-farm")
+    assert stored["https://example.com/login"].description == "multi\nline"
+
+
+def test_atomic_import_stores_nothing_when_a_row_is_bad(node: Node, agencies: Agencies) -> None:
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    lines = [
+        '{"kind": "phone", "value": "+66812345678", "category": "scam_call"}\n',
+        "not json\n",
+        '{"kind": "phone", "value": "+66812345679", "category": "scam_call", "colour": 1}\n',
+    ]
+    report = node.registry.import_rows(analyst, read_rows(lines, BulkFormat.JSONL), atomic=True)
+    assert not report.stored and report.accepted == 0
+    assert [(p.line, p.field) for p in report.rejected] == [(2, "row"), (3, "row")]
+    assert node.registry.search(analyst, node.registry.search_filter()).items == []
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    assert not node.lookups.lookup(bank, "phone", "+66812345678").listed
+
+    good = node.registry.import_rows(analyst, read_rows(lines[:1], BulkFormat.JSONL), atomic=True)
+    assert good.stored and good.accepted == 1
+    assert node.lookups.lookup(bank, "phone", "+66812345678").listed
+
+
+def test_a_second_process_sees_changes_through_the_outbox(
+    node: Node, agencies: Agencies, settings: object, clock: ManualClock
+) -> None:
+    from fraudx.platform.ids import IdFactory
+    from fraudx.platform.settings import Settings
+
+    assert isinstance(settings, Settings)
+    other = Node.open(settings, clock=clock, ids=IdFactory(clock))
+    try:
+        bank = agencies.principal("TH-KBANK", Role.PARTNER)
+        assert not other.lookups.lookup(bank, "bank_account", CANONICAL).listed  # builds
+        indicator, _ = node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+        assert other.index.follow() == 1
+        assert other.lookups.lookup(bank, "bank_account", CANONICAL).listed
+        node.registry.revoke(agencies.principal("TH-CCIB", Role.ADMIN), indicator.id, "resolved")
+        other.index.follow()
+        assert not other.lookups.lookup(bank, "bank_account", CANONICAL).listed
+    finally:
+        other.close()
+
+
+def test_unknown_indicator_is_not_found(node: Node, agencies: Agencies) -> None:
+    with pytest.raises(NotFound):
+        node.registry.get(agencies.principal("TH-CCIB", Role.ANALYST), "01a21558-0000-7000-8000-0")
