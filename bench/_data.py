@@ -30,7 +30,7 @@ _MOBILE = {
     "MM": [("95", p, 7) for p in ("925", "926", "942", "943", "944", "979", "978")],
     "CN": [("86", p, 8) for p in ("135", "136", "138", "139", "150", "186", "188")],
 }
-_WORDS = ["secure", "login", "verify", "bank", "refund", "parcel", "lucky", "invest", "profit", "crypto", "shop", "job", "loan"]
+_WORDS = "secure login verify bank refund parcel lucky invest profit crypto shop job loan".split()
 _TLDS = ["com", "net", "top", "xyz", "shop", "vip", "cc", "info"]
 _CATEGORY_OF = {
     "phone": ["scam_call", "scam_sms", "scam_compound_network", "sim_box"],
@@ -75,7 +75,8 @@ def value_of(rng: random.Random, kind: str, country: str) -> str:
     if kind == "ip":
         if rng.random() < 0.2:
             return f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.0/24"
-        return f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        host = rng.randrange(1, 255)
+        return f"{rng.randrange(1, 223)}.{rng.randrange(256)}.{rng.randrange(256)}.{host}"
     if kind == "url":
         host = (
             f"{rng.choice(_WORDS)}-{rng.choice(_WORDS)}{rng.randrange(10**6)}.{rng.choice(_TLDS)}"

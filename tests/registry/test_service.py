@@ -27,13 +27,16 @@ def test_two_agencies_corroborate_one_identifier(node: Node, agencies: Agencies)
     second, created_too = node.registry.submit(
         khmer, {"kind": "bank_account", "value": "KASITHBK:1234567890", "category": "mule_account"}
     )
-    assert created and created_too and first.id != second.id
+    assert created
+    assert created_too
+    assert first.id != second.id
     assert first.identifier == second.identifier
     assert first.identifier.value == CANONICAL
 
     bank = agencies.principal("TH-KBANK", Role.PARTNER)
     result = node.lookups.lookup(bank, "bank_account", CANONICAL)
-    assert result.listed and result.reports == 2
+    assert result.listed
+    assert result.reports == 2
     assert result.countries == ("KH", "TH")
     assert result.categories == ("mule_account",)
 
@@ -45,9 +48,11 @@ def test_same_agency_again_updates_its_report(
     first, _ = node.registry.submit(analyst, ACCOUNT | {"confidence": 40})
     clock.advance(timedelta(days=3))
     again, created = node.registry.submit(analyst, ACCOUNT | {"confidence": 90})
-    assert not created and again.id == first.id
+    assert not created
+    assert again.id == first.id
     assert again.confidence == 90
-    assert again.last_seen == clock.now() and again.first_seen == first.first_seen
+    assert again.last_seen == clock.now()
+    assert again.first_seen == first.first_seen
     page = node.registry.search(analyst, node.registry.search_filter(kind="bank_account"))
     assert [i.id for i in page.items] == [first.id]
     history = node.registry.history(analyst, first.id)
@@ -68,7 +73,8 @@ def test_revocation_keeps_the_record_and_stops_matching(node: Node, agencies: Ag
 
     assert not node.lookups.lookup(bank, "bank_account", CANONICAL).listed
     kept = node.registry.get(analyst, indicator.id)
-    assert kept.status is Status.REVOKED and kept.revoked_reason is not None
+    assert kept.status is Status.REVOKED
+    assert kept.revoked_reason is not None
     assert kept.revoked_reason.value == "false_positive"
     history = node.registry.history(analyst, indicator.id)
     assert history[-1].action == "revoked"
@@ -78,7 +84,8 @@ def test_revocation_keeps_the_record_and_stops_matching(node: Node, agencies: Ag
 
     # Reporting the identifier again after revocation makes a new report.
     fresh, created = node.registry.submit(analyst, ACCOUNT)
-    assert created and fresh.id != indicator.id
+    assert created
+    assert fresh.id != indicator.id
 
 
 def test_only_the_reporting_agency_or_an_admin_revokes(node: Node, agencies: Agencies) -> None:
@@ -159,12 +166,17 @@ def test_batch_answers_bad_items_alone_in_order(node: Node, agencies: Agencies) 
         ],
     )
     assert len(results) == 6
-    assert isinstance(results[0], LookupError_) and results[0].field == "value"
+    assert isinstance(results[0], LookupError_)
+    assert results[0].field == "value"
     assert isinstance(results[1], LookupError_)
-    assert not isinstance(results[2], LookupError_) and results[2].listed
-    assert isinstance(results[3], LookupError_) and results[3].field == "kind"
-    assert isinstance(results[4], LookupError_) and results[4].reason == "is required"
-    assert not isinstance(results[5], LookupError_) and not results[5].listed
+    assert not isinstance(results[2], LookupError_)
+    assert results[2].listed
+    assert isinstance(results[3], LookupError_)
+    assert results[3].field == "kind"
+    assert isinstance(results[4], LookupError_)
+    assert results[4].reason == "is required"
+    assert not isinstance(results[5], LookupError_)
+    assert not results[5].listed
     with pytest.raises(InvalidInput, match="at most 10000"):
         node.lookups.lookup_many(bank, [{"kind": "phone", "value": "1"}] * 10_001)
 
@@ -231,7 +243,8 @@ def test_search_filters_and_cursor(node: Node, agencies: Agencies, clock: Manual
         )
     search = node.registry.search_filter
     first = node.registry.search(analyst, search(kind="phone"), limit=2)
-    assert len(first.items) == 2 and first.next_cursor
+    assert len(first.items) == 2
+    assert first.next_cursor
     rest = node.registry.search(analyst, search(kind="phone"), cursor=first.next_cursor, limit=10)
     values = [i.identifier.value for i in first.items + rest.items]
     assert values == [f"+6681234567{n}" for n in (4, 3, 2, 1, 0)]
@@ -267,7 +280,8 @@ def test_import_stores_good_rows_and_reports_each_bad_one(node: Node, agencies: 
         "phone,0812345679,scam_call,70,,2020-01-01,,,,\n"
     )
     report = node.registry.import_rows(analyst, read_rows(text.splitlines(True), BulkFormat.CSV))
-    assert report.accepted == 2 and report.stored
+    assert report.accepted == 2
+    assert report.stored
     assert [(p.line, p.field) for p in report.rejected] == [
         (3, "value"),
         (4, "confidence"),
@@ -290,14 +304,16 @@ def test_atomic_import_stores_nothing_when_a_row_is_bad(node: Node, agencies: Ag
         '{"kind": "phone", "value": "+66812345679", "category": "scam_call", "colour": 1}\n',
     ]
     report = node.registry.import_rows(analyst, read_rows(lines, BulkFormat.JSONL), atomic=True)
-    assert not report.stored and report.accepted == 0
+    assert not report.stored
+    assert report.accepted == 0
     assert [(p.line, p.field) for p in report.rejected] == [(2, "row"), (3, "row")]
     assert node.registry.search(analyst, node.registry.search_filter()).items == []
     bank = agencies.principal("TH-KBANK", Role.PARTNER)
     assert not node.lookups.lookup(bank, "phone", "+66812345678").listed
 
     good = node.registry.import_rows(analyst, read_rows(lines[:1], BulkFormat.JSONL), atomic=True)
-    assert good.stored and good.accepted == 1
+    assert good.stored
+    assert good.accepted == 1
     assert node.lookups.lookup(bank, "phone", "+66812345678").listed
 
 
