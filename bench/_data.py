@@ -30,7 +30,10 @@ _MOBILE = {
     "MM": [("95", p, 7) for p in ("925", "926", "942", "943", "944", "979", "978")],
     "CN": [("86", p, 8) for p in ("135", "136", "138", "139", "150", "186", "188")],
 }
-_WORDS = "secure login verify bank refund parcel lucky invest profit crypto shop job loan".split()
+_WORDS = [
+    *("secure", "login", "verify", "bank", "refund", "parcel", "lucky"),
+    *("invest", "profit", "crypto", "shop", "job", "loan"),
+]
 _TLDS = ["com", "net", "top", "xyz", "shop", "vip", "cc", "info"]
 _CATEGORY_OF = {
     "phone": ["scam_call", "scam_sms", "scam_compound_network", "sim_box"],
