@@ -7,8 +7,9 @@ waits for the lock up front instead of failing half-way when it upgrades a read 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,37 @@ def _json_serializer(value: Any) -> str:
     return orjson.dumps(value, default=str).decode("utf-8")
 
 
+class Bell:
+    """Rings after a transaction that wrote outbox events commits, so that consumers in
+    the same process (look-up index, alert dispatcher) wake at once instead of polling.
+    Consumers in other processes poll; the bell only makes local delivery faster."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from any thread) on each ring; returns the unsubscriber."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock, suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def ring(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+
+#: Set in a session's ``info`` by outbox writers: ring the bell after commit.
+OUTBOX_WRITTEN = "fraudx.outbox_written"
+
+
 class Database:
     """Engines and transaction scopes for one node's database."""
 
@@ -89,6 +121,7 @@ class Database:
                 json_serializer=_json_serializer,
             )
             self.reader = self.writer
+        self.bell = Bell()
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
 
@@ -133,6 +166,9 @@ class Database:
         """A write transaction: committed when the block ends, rolled back on error."""
         with self._write_sessions.begin() as session:
             yield session
+            rings = session.info.pop(OUTBOX_WRITTEN, False)
+        if rings:
+            self.bell.ring()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

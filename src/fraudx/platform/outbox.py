@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
+from fraudx.platform.db import OUTBOX_WRITTEN, JSONDoc, UTCDateTime, metadata
 
 outbox = Table(
     "outbox",
@@ -84,6 +84,7 @@ def emit(session: Session, events: Sequence[NewEvent]) -> None:
     """
     if not events:
         return
+    session.info[OUTBOX_WRITTEN] = True
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
     session.execute(

@@ -21,6 +21,7 @@ from fraudx.platform.clock import Clock, as_utc
 from fraudx.platform.db import Database
 from fraudx.platform.errors import InvalidInput
 from fraudx.registry import store
+from fraudx.registry.index import IndexedReport
 from fraudx.registry.indexer import IndexKeeper
 from fraudx.registry.lookup import LookupResult, summarize
 from fraudx.registry.model import Viewer, clean_text, parse_kind
@@ -104,6 +105,12 @@ class LookupService:
             for key in self._index.covering(identifier.value):
                 reports += self._index.reports(key)
         return summarize(identifier, reports, viewer, now)
+
+    def reports_of(self, identifier: Identifier) -> list[IndexedReport]:
+        """Every active report of an identifier, unfiltered: for the node's own rules
+        (alerts), never for a caller. Apply ``model.may_see`` before showing any."""
+        self._keeper.ensure_built()
+        return self._index.reports(str(identifier))
 
     def lookup(
         self, principal: Principal, kind: str, value: str, region: str | None = None
