@@ -177,3 +177,23 @@ def rng(seed: int, *stream: str | int) -> np.random.Generator:
     """
     digest = hashlib.sha256(repr((seed, *stream)).encode()).digest()
     return np.random.default_rng(np.frombuffer(digest, dtype=np.uint32))
+
+
+def utc_offset_seconds(country: str) -> int:
+    """The country's standard offset from UTC (the region keeps no daylight saving time)."""
+    from zoneinfo import ZoneInfo
+
+    from fraudx.platform.geo import default_timezone
+
+    zone = default_timezone(country)
+    if zone is None:
+        return 0
+    offset = datetime(2026, 5, 1, tzinfo=ZoneInfo(zone)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+#: Relative activity per local hour of day, for people's transfers and calls.
+DIURNAL: tuple[float, ...] = (
+    0.2, 0.1, 0.05, 0.05, 0.1, 0.3, 0.8, 1.5, 2.2, 2.6, 2.8, 2.9,
+    3.0, 2.9, 2.7, 2.6, 2.6, 2.8, 3.1, 3.3, 3.0, 2.4, 1.4, 0.6,
+)  # fmt: skip

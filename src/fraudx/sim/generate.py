@@ -1,0 +1,357 @@
+"""Generate a simulated region into a directory: the world, its ground truth, and what
+police know. Deterministic: the same seed, scale and countries give the same bytes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudx.sim.banking import (
+    TRANSFER_SCHEMA,
+    AccountBook,
+    open_ordinary_accounts,
+    ordinary_transfers,
+    region_of,
+)
+from fraudx.sim.callcentre import scam_calls
+from fraudx.sim.compounds import Compound, make_compounds
+from fraudx.sim.fraud import FraudWorld, TrailMaker, Victims, make_trails, open_mule_accounts
+from fraudx.sim.known import known_rows, write_known
+from fraudx.sim.model import CHUNK_ROWS, DEFAULT_COUNTRIES, SIZES, Parameters, Scale, rng
+from fraudx.sim.people import make_people
+from fraudx.sim.telecom import (
+    CALL_SCHEMA,
+    Phonebook,
+    calls_table,
+    equip_compounds,
+    ordinary_calls,
+    register_people,
+)
+from fraudx.sim.truth import build_truth
+from fraudx.sim.writer import FORMATS, TableWriter, sha256_of, write_table
+
+#: (step, done, total): called as generation advances.
+Progress = Callable[[str, int, int], None]
+
+#: Relative population of each country in the simulation (not to scale: China would
+#: swamp the others).
+POPULATION_WEIGHT = {"CN": 0.30, "TH": 0.20, "VN": 0.20, "MM": 0.12, "KH": 0.10, "LA": 0.08}
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    path: Path
+    counts: dict[str, int]
+    files: dict[str, str]
+
+
+def _split(total: int, weights: list[float]) -> list[int]:
+    w = np.array(weights) / np.sum(weights)
+    counts = np.floor(w * total).astype(int)
+    counts[: total - int(counts.sum())] += 1
+    return [int(c) for c in counts]
+
+
+def generate(
+    out: Path,
+    *,
+    scale: Scale = Scale.SMALL,
+    seed: int = 1,
+    countries: tuple[str, ...] = DEFAULT_COUNTRIES,
+    formats: tuple[str, ...] = FORMATS,
+    progress: Progress | None = None,
+) -> Manifest:
+    """Write the simulated region for ``seed`` into ``out`` and return its manifest."""
+    step = progress or (lambda _s, _d, _t: None)
+    params = Parameters(countries=countries)
+    size = SIZES[scale]
+    start = int(params.start.timestamp())
+    end = start + params.days * 86_400
+    out.mkdir(parents=True, exist_ok=True)
+    writers: list[TableWriter] = []
+
+    # People, and the nominees whose identities fraud borrows or fakes.
+    step("people", 0, 1)
+    people: dict[str, np.ndarray] = {}
+    tables: list[pa.Table] = []
+    next_id = 1
+    weights = [POPULATION_WEIGHT.get(c, 0.1) for c in countries]
+    for country, n in zip(countries, _split(size.people, weights), strict=True):
+        tables.append(make_people(seed, country, n, next_id, "people"))
+        people[country] = np.arange(next_id, next_id + n, dtype=np.int64)
+        next_id += n
+    nominees: dict[str, np.ndarray] = {}
+    fake: set[int] = set()
+    for country in countries:
+        n = len(people[country])
+        fakes = make_people(seed, country, max(5, n // 400), next_id, "fake-identities")
+        fake_ids = fakes.column("person_id").to_numpy()
+        next_id += len(fake_ids)
+        tables.append(fakes)
+        fake.update(int(i) for i in fake_ids)
+        gen = rng(seed, "borrowed", country)
+        borrowed = gen.choice(people[country], size=min(n, max(10, n // 150)), replace=False)
+        nominees[country] = np.concatenate([np.sort(borrowed), fake_ids])
+    writers.append(write_table(out, "people", pa.concat_tables(tables), formats))
+    del tables
+    step("people", 1, 1)
+
+    # Banks, telecom, compounds.
+    step("accounts and SIMs", 0, 1)
+    book = AccountBook(seed)
+    open_ordinary_accounts(book, params, people)
+    compounds = make_compounds(seed, countries, size.compounds_per_hotspot)
+    phones = Phonebook(seed, start)
+    register_people(phones, params, people)
+    slots = (min(16, size.people // 200), min(256, max(32, size.people // 100)))
+    equip_compounds(phones, compounds, nominees, (max(8, slots[0]), slots[1]))
+    sim_country = phones.column("country").to_numpy(zero_copy_only=False)
+    bank_countries = [c for c in countries if (c, "person") in book.segments]
+    target = round(params.fraud_transfer_share * size.transfers)
+    per_pool = max(4, round(target / 15 * 0.8 / max(1, len(compounds) * len(bank_countries))))
+    mule_people = {c: nominees[c] for c in bank_countries}
+    pools = open_mule_accounts(book, compounds, bank_countries, mule_people, per_pool)
+    step("accounts and SIMs", 1, 1)
+
+    # Fraud trails.
+    step("fraud trails", 0, 1)
+    victims = _victims(book, phones, nominees, bank_countries)
+    sim_map = {i: str(c) for i, c in enumerate(sim_country)} if size.people <= 300_000 else None
+    maker = TrailMaker(
+        seed, params, compounds, pools, victims, start, _SimCountry(sim_country, sim_map)
+    )
+    world = make_trails(maker, target)
+    step("fraud trails", 1, 1)
+
+    for name, table in (
+        ("accounts", book.table()),
+        ("sims", pa.concat_tables(phones.sims)),
+        ("handsets", pa.concat_tables(phones.handsets)),
+        ("compounds", _compounds_table(compounds)),
+        ("wallets", _wallets_table(compounds)),
+    ):
+        writers.append(write_table(out, name, table, formats))
+
+    n_transfers = _write_transfers(out, formats, book, params, seed, size.transfers, world,
+                                   start, end, step, writers)  # fmt: skip
+    scam = scam_calls(phones, compounds, params,
+                      round(params.scam_call_share * size.calls), start, end, sim_country)  # fmt: skip
+    n_calls = _write_calls(out, formats, phones, params, size.calls, world, scam, start, end,
+                           step, writers)  # fmt: skip
+
+    step("truth and known", 0, 1)
+    mule_holders = {int(h) for c in bank_countries for h in nominees[c]}
+    truth = build_truth(world, compounds, pools, phones, fake, mule_holders,
+                        {int(h) for h in np.concatenate(list(nominees.values()))})  # fmt: skip
+    for name, table in (
+        ("truth/identifiers", truth.identifiers),
+        ("truth/people", truth.people),
+        ("truth/trails", truth.trails),
+        ("truth/commissions", truth.commissions),
+    ):
+        writers.append(write_table(out, name, table, formats))
+    known = known_rows(seed, params, world, compounds, phones, _SimCountry(sim_country, sim_map))
+    known_paths = write_known(out, known)
+    step("truth and known", 1, 1)
+
+    counts = {Path(w.paths[0]).relative_to(out).with_suffix("").as_posix(): w.rows for w in writers}
+    counts["transfers"], counts["calls"] = n_transfers, n_calls
+    counts["known"] = sum(len(v) for v in known.values())
+    paths = sorted([p for w in writers for p in w.paths] + known_paths)
+    files = {p.relative_to(out).as_posix(): sha256_of(p) for p in paths}
+    manifest = {
+        "generator": "fraudx.sim",
+        "seed": seed,
+        "scale": scale.value,
+        "countries": list(countries),
+        "counts": dict(sorted(counts.items())),
+        "parameters": params.as_dict(),
+        "files": files,
+    }
+    path = out / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+    return Manifest(path, counts, files)
+
+
+class _SimCountry:
+    """sim_id -> country, from a numpy array (a dict is faster for the small scales)."""
+
+    def __init__(self, array: np.ndarray, cache: dict[int, str] | None) -> None:
+        self._array = array
+        self._cache = cache
+
+    def __getitem__(self, sim: int) -> str:
+        return self._cache[sim] if self._cache is not None else str(self._array[sim])
+
+
+def _victims(
+    book: AccountBook, phones: Phonebook, nominees: dict[str, np.ndarray], countries: list[str]
+) -> Victims:
+    values = np.concatenate(book.values)
+    holders = book.all_holders()
+    accounts: dict[str, np.ndarray] = {}
+    owners: dict[str, np.ndarray] = {}
+    for c in countries:
+        first, n = book.segments[(c, "person")]
+        keep = ~np.isin(holders[first : first + n], nominees[c])
+        accounts[c] = values[first : first + n][keep]
+        owners[c] = holders[first : first + n][keep]
+    sim_holders = phones.column("holder_person_id").to_numpy()
+    ordinary = np.zeros(len(sim_holders), dtype=bool)
+    for first, n in phones.ordinary.values():
+        ordinary[first : first + n] = True
+    ids = np.flatnonzero(ordinary)
+    order = np.argsort(sim_holders[ids], kind="stable")
+    return Victims(accounts, owners, SimIndex(sim_holders[ids][order], ids[order]))
+
+
+class SimIndex:
+    """person id -> the first of their own SIMs."""
+
+    def __init__(self, holders: np.ndarray, sims: np.ndarray) -> None:
+        self._holders = holders
+        self._sims = sims
+
+    def get(self, person: int) -> int | None:
+        i = int(np.searchsorted(self._holders, person))
+        if i < len(self._holders) and self._holders[i] == person:
+            return int(self._sims[i])
+        return None
+
+
+def _compounds_table(compounds: list[Compound]) -> pa.Table:
+    return pa.table(
+        {
+            "compound_id": [c.compound_id for c in compounds],
+            "country": [c.country for c in compounds],
+            "place": [c.place for c in compounds],
+            "networks": [";".join(c.networks) for c in compounds],
+            "sim_box_towns": [";".join(f"{cc}:{t}" for cc, t in c.sim_box_towns) for c in compounds],
+        }
+    )
+
+
+def _wallets_table(compounds: list[Compound]) -> pa.Table:
+    wallets = sorted({w for c in compounds for w in c.wallets})
+    return pa.table(
+        {
+            "wallet": wallets,
+            "chain": [w.split(":", 1)[0] for w in wallets],
+            "asset": ["USDT"] * len(wallets),
+        }
+    )
+
+
+def _windows(start: int, end: int, chunks: int) -> list[tuple[int, int]]:
+    edges = [start + (end - start) * i // chunks for i in range(chunks + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _write_transfers(
+    out: Path, formats: tuple[str, ...], book: AccountBook, params: Parameters, seed: int,
+    total: int, world: FraudWorld, start: int, end: int, step: Progress,
+    writers: list[TableWriter],
+) -> int:  # fmt: skip
+    fraud = sorted(world.transfers)
+    ts = np.array([f[0] for f in fraud], dtype=np.int64)
+    ordinary = max(0, total - len(fraud))
+    chunks = max(1, -(-ordinary // CHUNK_ROWS))
+    windows = _windows(start, end, chunks)
+    sizes = _split(ordinary, [1.0] * chunks)
+    region = region_of(book, params)
+    values = book.all_values()
+    countries = pa.array(region.countries)
+    currencies = pa.array(region.currency)
+    kinds = pa.array([k for k, _ in params.kind_mix])
+    next_id = 1
+    writer = TableWriter(out, "transfers", TRANSFER_SCHEMA, formats)
+    for i, ((t0, t1), n) in enumerate(zip(windows, sizes, strict=True)):
+        step("transfers", i, chunks)
+        cols = ordinary_transfers(region, params, seed, i, n, t0, t1)
+        lo = int(np.searchsorted(ts, t0)) if i else 0
+        hi = int(np.searchsorted(ts, t1)) if i < chunks - 1 else len(fraud)
+        part = fraud[lo:hi]
+        table = pa.table(
+            {
+                "id": pa.array(np.zeros(n, dtype=np.int64)),
+                "trail_id": pa.array([""] * n, pa.string()),
+                "ts": pa.array(cols["ts"]).cast(TRANSFER_SCHEMA[2].type),
+                "from_account": values.take(pa.array(cols["src"])),
+                "to_account": values.take(pa.array(cols["dst"])),
+                "from_country": countries.take(pa.array(cols["src_c"])),
+                "to_country": countries.take(pa.array(cols["dst_c"])),
+                "amount": pa.array(cols["amount"]),
+                "currency": currencies.take(pa.array(cols["src_c"])),
+                "kind": kinds.take(pa.array(cols["kind"])),
+                "value_usd_cents": pa.array(cols["value"]),
+            },
+            schema=TRANSFER_SCHEMA,
+        )
+        extra = pa.table(
+            {
+                "id": pa.array([0] * len(part), pa.int64()),
+                "trail_id": [f[1] for f in part],
+                "ts": pa.array([f[0] for f in part], pa.int64()).cast(TRANSFER_SCHEMA[2].type),
+                "from_account": [f[2] for f in part],
+                "to_account": [f[3] for f in part],
+                "from_country": [f[2][:2] for f in part],
+                "to_country": ["" if f[3].startswith(("tron:", "eth:")) else f[3][:2] for f in part],
+                "amount": pa.array([f[4] for f in part], pa.int64()),
+                "currency": [f[5] for f in part],
+                "kind": [f[6] for f in part],
+                "value_usd_cents": pa.array([f[7] for f in part], pa.int64()),
+            },
+            schema=TRANSFER_SCHEMA,
+        )
+        merged = pa.concat_tables([table, extra]).combine_chunks()
+        merged = merged.take(pc.sort_indices(merged, [("ts", "ascending")]))
+        ids = np.arange(next_id, next_id + merged.num_rows, dtype=np.int64)
+        next_id += merged.num_rows
+        writer.write(merged.set_column(0, "id", pa.array(ids)))
+    writer.close()
+    writers.append(writer)
+    step("transfers", chunks, chunks)
+    return writer.rows
+
+
+def _write_calls(
+    out: Path, formats: tuple[str, ...], phones: Phonebook, params: Parameters, total: int,
+    world: FraudWorld, scam: dict[str, np.ndarray], start: int, end: int, step: Progress,
+    writers: list[TableWriter],
+) -> int:  # fmt: skip
+    contacts = np.array(world.contacts, dtype=np.int64).reshape(-1, 5)
+    extra = {
+        "ts": np.concatenate([scam["ts"], contacts[:, 0]]),
+        "caller": np.concatenate([scam["caller"], contacts[:, 1]]),
+        "callee": np.concatenate([scam["callee"], contacts[:, 2]]),
+        "service": np.concatenate([scam["service"], contacts[:, 3]]).astype(np.int8),
+        "duration": np.concatenate([scam["duration"], contacts[:, 4]]).astype(np.int32),
+    }
+    order = np.argsort(extra["ts"], kind="stable")
+    extra = {k: v[order] for k, v in extra.items()}
+    ordinary = max(0, total - len(order))
+    chunks = max(1, -(-ordinary // CHUNK_ROWS))
+    windows = _windows(start, end, chunks)
+    sizes = _split(ordinary, [1.0] * chunks)
+    writer = TableWriter(out, "calls", CALL_SCHEMA, formats)
+    next_id = 1
+    for i, ((t0, t1), n) in enumerate(zip(windows, sizes, strict=True)):
+        step("calls", i, chunks)
+        cols = ordinary_calls(phones, params, i, n, t0, t1)
+        lo = int(np.searchsorted(extra["ts"], t0)) if i else 0
+        hi = int(np.searchsorted(extra["ts"], t1)) if i < chunks - 1 else len(order)
+        merged = {k: np.concatenate([cols[k], extra[k][lo:hi]]) for k in cols}
+        by_time = np.argsort(merged["ts"], kind="stable")
+        table = calls_table(phones, {k: v[by_time] for k, v in merged.items()}, next_id)
+        next_id += table.num_rows
+        writer.write(table)
+    writer.close()
+    writers.append(writer)
+    step("calls", chunks, chunks)
+    return writer.rows
