@@ -20,6 +20,7 @@ from fraudx.platform.cli import db_app
 from fraudx.platform.console import err
 from fraudx.platform.errors import FraudXError
 from fraudx.serve import serve
+from fraudx.sim.cli import simulate_app
 
 app = typer.Typer(
     name="fraudx",
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(agency_app, name="agency")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(simulate_app, name="simulate")
 
 
 @app.callback(invoke_without_command=True)

@@ -8,8 +8,14 @@ import numpy as np
 import pyarrow as pa
 
 from fraudx.sim.banks import BankInfo, banks_of
-from fraudx.sim.model import MONTHLY_PAY_CENTS, DEFAULT_MONTHLY_PAY_CENTS, Parameters
-from fraudx.sim.model import currency_of, rng, utc_offset_seconds
+from fraudx.sim.model import (
+    DEFAULT_MONTHLY_PAY_CENTS,
+    MONTHLY_PAY_CENTS,
+    Parameters,
+    currency_of,
+    rng,
+    utc_offset_seconds,
+)
 from fraudx.sim.timing import diurnal_times
 
 ACCOUNT_SCHEMA = pa.schema(
@@ -205,7 +211,10 @@ def region_of(book: AccountBook, params: Parameters) -> Region:
 
 
 def _pick(region: Region, kind: str, country: np.ndarray, u: np.ndarray) -> np.ndarray:
-    return region.starts[kind][country] + (u * region.counts[kind][country]).astype(np.int64)
+    picked: np.ndarray = region.starts[kind][country] + (u * region.counts[kind][country]).astype(
+        np.int64
+    )
+    return picked
 
 
 def ordinary_transfers(
@@ -239,7 +248,9 @@ def ordinary_transfers(
                 dst_c[sel] = gen.choice(len(region.countries), size=len(sel), p=region.corridor[ci])
             dst[rows] = _pick(region, "person", dst_c[rows], u2[rows])
         else:
-            target = "merchant" if name == "shopping" else ("biller" if name == "bill" else "person")
+            target = (
+                "merchant" if name == "shopping" else ("biller" if name == "bill" else "person")
+            )
             dst[rows] = _pick(region, target, c, u2[rows])
     value_cents = np.maximum(1, np.rint(value)).astype(np.int64)
     return {

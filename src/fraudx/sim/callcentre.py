@@ -6,8 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from fraudx.sim.compounds import Compound
-from fraudx.sim.model import DEFAULT_VICTIM_WEIGHT, VICTIM_WEIGHT, Parameters, rng
-from fraudx.sim.model import utc_offset_seconds
+from fraudx.sim.model import (
+    DEFAULT_VICTIM_WEIGHT,
+    VICTIM_WEIGHT,
+    Parameters,
+    rng,
+    utc_offset_seconds,
+)
 from fraudx.sim.telecom import Phonebook
 from fraudx.sim.timing import working_hours
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -35,13 +36,33 @@ CHANNELS = (("call", 0.55), ("sms", 0.25), ("social", 0.20))
 HUB_WEIGHT = {"KH": 2.0, "MM": 2.0, "LA": 1.5, "TH": 1.0}
 
 
+class CountryOfSim(Protocol):
+    """sim_id -> the country of the SIM."""
+
+    def __getitem__(self, sim: int) -> str: ...
+
+
+class SimIndex:
+    """person id -> the first of their own SIMs."""
+
+    def __init__(self, holders: np.ndarray, sims: np.ndarray) -> None:
+        self._holders = holders
+        self._sims = sims
+
+    def get(self, person: int) -> int | None:
+        i = int(np.searchsorted(self._holders, person))
+        if i < len(self._holders) and self._holders[i] == person:
+            return int(self._sims[i])
+        return None
+
+
 @dataclass
 class Victims:
     """Who can be a victim: people's accounts in each country, and their first SIM."""
 
     accounts: dict[str, np.ndarray]  # country -> account values
     holders: dict[str, np.ndarray]  # country -> person ids, aligned with accounts
-    sim_of: dict[int, int]  # person id -> sim id (only for those drawn, filled lazily)
+    sim_of: SimIndex
 
 
 @dataclass
@@ -88,11 +109,14 @@ def open_mule_accounts(
             if len(values):
                 mules[(comp.compound_id, country)] = [str(v) for v in values]
     for comp in compounds:
-        home = comp.country if (comp.compound_id, comp.country) in mules else None
-        for country in [home, "KH", *countries]:
-            if country and any(k[1] == country for k in mules):
+        home = [comp.country] if (comp.compound_id, comp.country) in mules else []
+        for country in [*home, "KH", *countries]:
+            if any(k[1] == country for k in mules):
                 values = book.open(
-                    country, "company", book.businesses(3), f"cashout-{comp.compound_id}",
+                    country,
+                    "company",
+                    book.businesses(3),
+                    f"cashout-{comp.compound_id}",
                     segment=False,
                 )
                 cashout[comp.compound_id] = [str(v) for v in values]
@@ -119,7 +143,7 @@ class TrailMaker:
         pools: MulePools,
         victims: Victims,
         start: int,
-        sim_country: dict[int, str],
+        sim_country: CountryOfSim,
     ) -> None:
         self.r = random.Random(f"{seed}:trails")
         self.p = params
@@ -211,7 +235,6 @@ class TrailMaker:
             w.commissions.append((trail, mule, keep))
             cashed += self._layer(trail, comp, {mule: [value - keep, t]}, used)
             t += r.randint(6 * 3_600, 6 * 86_400)
-        w.mark("bank_account", victim_acct, "victim_account", comp.compound_id, trail)
         reported = r.random() < p.report_rate
         delay = 3_600 * p.report_delay_median_h * math.exp(r.gauss(0, p.report_delay_sigma))
         report_ts = last_payment + int(delay)
@@ -235,7 +258,9 @@ class TrailMaker:
         )
         return len(w.transfers) - before
 
-    def _layer(self, trail: str, comp: Compound, holdings: dict[str, list[int]], used: set[str]) -> int:
+    def _layer(
+        self, trail: str, comp: Compound, holdings: dict[str, list[int]], used: set[str]
+    ) -> int:
         """Move holdings through the layers and cash them out; returns what was cashed out."""
         r, p, w = self.r, self.p, self.world
         for _layer in range(r.randint(*p.layers) - 1):

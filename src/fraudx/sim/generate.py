@@ -3,6 +3,7 @@ police know. Deterministic: the same seed, scale and countries give the same byt
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,14 @@ from fraudx.sim.banking import (
 )
 from fraudx.sim.callcentre import scam_calls
 from fraudx.sim.compounds import Compound, make_compounds
-from fraudx.sim.fraud import FraudWorld, TrailMaker, Victims, make_trails, open_mule_accounts
+from fraudx.sim.fraud import (
+    FraudWorld,
+    SimIndex,
+    TrailMaker,
+    Victims,
+    make_trails,
+    open_mule_accounts,
+)
 from fraudx.sim.known import known_rows, write_known
 from fraudx.sim.model import CHUNK_ROWS, DEFAULT_COUNTRIES, SIZES, Parameters, Scale, rng
 from fraudx.sim.people import make_people
@@ -138,17 +146,33 @@ def generate(
     ):
         writers.append(write_table(out, name, table, formats))
 
-    n_transfers = _write_transfers(out, formats, book, params, seed, size.transfers, world,
-                                   start, end, step, writers)  # fmt: skip
-    scam = scam_calls(phones, compounds, params,
-                      round(params.scam_call_share * size.calls), start, end, sim_country)  # fmt: skip
-    n_calls = _write_calls(out, formats, phones, params, size.calls, world, scam, start, end,
-                           step, writers)  # fmt: skip
+    n_transfers = _write_transfers(
+        out, formats, book, params, seed, size.transfers, world, start, end, step, writers
+    )
+    scam = scam_calls(
+        phones,
+        compounds,
+        params,
+        round(params.scam_call_share * size.calls),
+        start,
+        end,
+        sim_country,
+    )
+    n_calls = _write_calls(
+        out, formats, phones, params, size.calls, world, scam, start, end, step, writers
+    )
 
     step("truth and known", 0, 1)
     mule_holders = {int(h) for c in bank_countries for h in nominees[c]}
-    truth = build_truth(world, compounds, pools, phones, fake, mule_holders,
-                        {int(h) for h in np.concatenate(list(nominees.values()))})  # fmt: skip
+    truth = build_truth(
+        world,
+        compounds,
+        pools,
+        phones,
+        fake,
+        mule_holders,
+        {int(h) for h in np.concatenate(list(nominees.values()))},
+    )
     for name, table in (
         ("truth/identifiers", truth.identifiers),
         ("truth/people", truth.people),
@@ -211,20 +235,6 @@ def _victims(
     return Victims(accounts, owners, SimIndex(sim_holders[ids][order], ids[order]))
 
 
-class SimIndex:
-    """person id -> the first of their own SIMs."""
-
-    def __init__(self, holders: np.ndarray, sims: np.ndarray) -> None:
-        self._holders = holders
-        self._sims = sims
-
-    def get(self, person: int) -> int | None:
-        i = int(np.searchsorted(self._holders, person))
-        if i < len(self._holders) and self._holders[i] == person:
-            return int(self._sims[i])
-        return None
-
-
 def _compounds_table(compounds: list[Compound]) -> pa.Table:
     return pa.table(
         {
@@ -232,7 +242,9 @@ def _compounds_table(compounds: list[Compound]) -> pa.Table:
             "country": [c.country for c in compounds],
             "place": [c.place for c in compounds],
             "networks": [";".join(c.networks) for c in compounds],
-            "sim_box_towns": [";".join(f"{cc}:{t}" for cc, t in c.sim_box_towns) for c in compounds],
+            "sim_box_towns": [
+                ";".join(f"{cc}:{t}" for cc, t in c.sim_box_towns) for c in compounds
+            ],
         }
     )
 
@@ -250,14 +262,22 @@ def _wallets_table(compounds: list[Compound]) -> pa.Table:
 
 def _windows(start: int, end: int, chunks: int) -> list[tuple[int, int]]:
     edges = [start + (end - start) * i // chunks for i in range(chunks + 1)]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(itertools.pairwise(edges))
 
 
 def _write_transfers(
-    out: Path, formats: tuple[str, ...], book: AccountBook, params: Parameters, seed: int,
-    total: int, world: FraudWorld, start: int, end: int, step: Progress,
+    out: Path,
+    formats: tuple[str, ...],
+    book: AccountBook,
+    params: Parameters,
+    seed: int,
+    total: int,
+    world: FraudWorld,
+    start: int,
+    end: int,
+    step: Progress,
     writers: list[TableWriter],
-) -> int:  # fmt: skip
+) -> int:
     fraud = sorted(world.transfers)
     ts = np.array([f[0] for f in fraud], dtype=np.int64)
     ordinary = max(0, total - len(fraud))
@@ -301,7 +321,9 @@ def _write_transfers(
                 "from_account": [f[2] for f in part],
                 "to_account": [f[3] for f in part],
                 "from_country": [f[2][:2] for f in part],
-                "to_country": ["" if f[3].startswith(("tron:", "eth:")) else f[3][:2] for f in part],
+                "to_country": [
+                    "" if f[3].startswith(("tron:", "eth:")) else f[3][:2] for f in part
+                ],
                 "amount": pa.array([f[4] for f in part], pa.int64()),
                 "currency": [f[5] for f in part],
                 "kind": [f[6] for f in part],
@@ -321,10 +343,18 @@ def _write_transfers(
 
 
 def _write_calls(
-    out: Path, formats: tuple[str, ...], phones: Phonebook, params: Parameters, total: int,
-    world: FraudWorld, scam: dict[str, np.ndarray], start: int, end: int, step: Progress,
+    out: Path,
+    formats: tuple[str, ...],
+    phones: Phonebook,
+    params: Parameters,
+    total: int,
+    world: FraudWorld,
+    scam: dict[str, np.ndarray],
+    start: int,
+    end: int,
+    step: Progress,
     writers: list[TableWriter],
-) -> int:  # fmt: skip
+) -> int:
     contacts = np.array(world.contacts, dtype=np.int64).reshape(-1, 5)
     extra = {
         "ts": np.concatenate([scam["ts"], contacts[:, 0]]),

@@ -15,7 +15,7 @@ from pathlib import Path
 from fraudx.demo import DEMO_AGENCIES
 from fraudx.platform.agencies.model import AgencyKind
 from fraudx.sim.compounds import Compound
-from fraudx.sim.fraud import FraudWorld
+from fraudx.sim.fraud import CountryOfSim, FraudWorld
 from fraudx.sim.model import Parameters
 from fraudx.sim.telecom import Phonebook
 
@@ -47,9 +47,16 @@ Row = dict[str, str]
 
 
 def _row(
-    kind: str, value: str, category: str, confidence: int, tlp: str, region: str, case: str,
-    description: str, tags: str,
-) -> Row:  # fmt: skip
+    kind: str,
+    value: str,
+    category: str,
+    confidence: int,
+    tlp: str,
+    region: str,
+    case: str,
+    description: str,
+    tags: str,
+) -> Row:
     return {
         "kind": kind,
         "value": value,
@@ -70,7 +77,7 @@ def known_rows(
     world: FraudWorld,
     compounds: list[Compound],
     book: Phonebook,
-    sim_country: dict[int, str],
+    sim_country: CountryOfSim,
 ) -> dict[str, list[Row]]:
     """Rows per reporting agency code, deduplicated and in a stable order."""
     r = random.Random(f"{seed}:known")
@@ -95,39 +102,96 @@ def known_rows(
         case = f"{code}-{when.year}-{counters[code]:06d}"
         scam = str(t["scam_type"])
         for mule in sorted(set(first_layer.get(str(t["trail_id"]), []))):
-            add(country, _row("bank_account", mule, "mule_account", 80, "AMBER", country, case,
-                              f"Victim of a {scam} scam paid into this account",
-                              "simulated;victim-report"))  # fmt: skip
+            add(
+                country,
+                _row(
+                    "bank_account",
+                    mule,
+                    "mule_account",
+                    80,
+                    "AMBER",
+                    country,
+                    case,
+                    f"A victim of a scam ({scam}) paid into this account",
+                    "simulated;victim-report",
+                ),
+            )
         sim = int(str(t["contact_sim_id"]))
         if sim >= 0:
             category = "scam_call" if t["channel"] == "call" else "scam_sms"
             phone = str(book.msisdn[sim].as_py())
-            add(country, _row("phone", phone, category, 70, "GREEN", country, case,
-                              f"Number that contacted a victim of a {scam} scam",
-                              "simulated;victim-report"))  # fmt: skip
+            add(
+                country,
+                _row(
+                    "phone",
+                    phone,
+                    category,
+                    70,
+                    "GREEN",
+                    country,
+                    case,
+                    f"Number that contacted a victim of a scam ({scam})",
+                    "simulated;victim-report",
+                ),
+            )
     for comp in compounds:
         intel = f"{comp.compound_id} {comp.place}"
         reporters = [comp.country] if comp.country in params.countries else list(params.countries)
         for net in comp.networks:
             if r.random() < params.known_compound_ip_share:
-                add(r.choice(reporters), _row("ip", net, "scam_compound_network", 60, "AMBER",
-                    comp.country, f"INTEL-{comp.compound_id}",
-                    f"Network used by a scam compound at {comp.place}", "simulated;intelligence"))  # fmt: skip
+                add(
+                    r.choice(reporters),
+                    _row(
+                        "ip",
+                        net,
+                        "scam_compound_network",
+                        60,
+                        "AMBER",
+                        comp.country,
+                        f"INTEL-{comp.compound_id}",
+                        f"Network used by a scam compound at {comp.place}",
+                        "simulated;intelligence",
+                    ),
+                )
         for wallet in comp.wallets:
             if r.random() < params.known_wallet_share:
-                add(r.choice(list(params.countries)), _row("crypto_wallet", wallet,
-                    "cashout_wallet", 85, "GREEN", comp.country, f"INTEL-{comp.compound_id}",
-                    f"Cash-out wallet of {intel}", "simulated;intelligence"))  # fmt: skip
+                add(
+                    r.choice(list(params.countries)),
+                    _row(
+                        "crypto_wallet",
+                        wallet,
+                        "cashout_wallet",
+                        85,
+                        "GREEN",
+                        comp.country,
+                        f"INTEL-{comp.compound_id}",
+                        f"Cash-out wallet of {intel}",
+                        "simulated;intelligence",
+                    ),
+                )
         boxes = sorted({str(book.imei[s].as_py()) for s in comp.sims.get("sim_box", [])})
         for imei in boxes:
             if r.random() < params.known_sim_box_share:
                 sim = next(s for s in comp.sims["sim_box"] if book.imei[s].as_py() == imei)
                 where = sim_country[sim]
-                add(where, _row("imei", imei, "sim_box", 90, "AMBER", where,
-                    f"INTEL-{comp.compound_id}", f"SIM box found near the border, {intel}",
-                    "simulated;raid"))  # fmt: skip
-    return {code: sorted(rows.values(), key=lambda x: (x["kind"], x["value"], x["category"]))
-            for code, rows in sorted(by_agency.items())}  # fmt: skip
+                add(
+                    where,
+                    _row(
+                        "imei",
+                        imei,
+                        "sim_box",
+                        90,
+                        "AMBER",
+                        where,
+                        f"INTEL-{comp.compound_id}",
+                        f"SIM box found near the border, {intel}",
+                        "simulated;raid",
+                    ),
+                )
+    return {
+        code: sorted(rows.values(), key=lambda x: (x["kind"], x["value"], x["category"]))
+        for code, rows in sorted(by_agency.items())
+    }
 
 
 def write_known(directory: Path, rows: dict[str, list[Row]]) -> list[Path]:

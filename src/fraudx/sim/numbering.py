@@ -100,8 +100,9 @@ def _patterns(country: str) -> tuple[re.Pattern[str], re.Pattern[str], tuple[int
     md = phonenumbers.PhoneMetadata.metadata_for_region(country)
     if md is None or md.mobile is None or not md.mobile.national_number_pattern:
         raise ValueError(f"no mobile numbering plan for {country}")
-    mobile = re.compile(md.mobile.national_number_pattern)
-    general = re.compile(md.general_desc.national_number_pattern)
+    mobile = re.compile(str(md.mobile.national_number_pattern))
+    general_desc = md.general_desc
+    general = re.compile(str(general_desc.national_number_pattern if general_desc else ".*"))
     return mobile, general, tuple(md.mobile.possible_length or ())
 
 
@@ -151,8 +152,7 @@ def mobile_numbers(
     """``n`` distinct valid mobile numbers (E.164) and the index of each one's block."""
     numbers = np.empty(0, dtype=object)
     blocks = np.empty(0, dtype=np.int64)
-    general = phonenumbers.PhoneMetadata.metadata_for_region(plan.country)
-    general_re = re.compile(general.general_desc.national_number_pattern) if general else None
+    _, general_re, _ = _patterns(plan.country)
     while len(numbers) < n:
         want = int((n - len(numbers)) * 1.1) + 8
         pick = gen.choice(len(plan.blocks), size=want, p=plan.weights)
@@ -164,10 +164,7 @@ def mobile_numbers(
             tail = f"{int(draws[i, 0]) * 10**9 + int(draws[i, 1]):018d}"[-rest:]
             cand[i] = b.prefix + tail
         ok = np.fromiter(
-            (
-                bool(plan.pattern.fullmatch(s)) and (general_re is None or general_re.fullmatch(s))
-                for s in cand
-            ),
+            (bool(plan.pattern.fullmatch(s) and general_re.fullmatch(s)) for s in cand),
             dtype=bool,
             count=want,
         )
@@ -201,9 +198,7 @@ def imeis(gen: np.random.Generator, rbi: np.ndarray) -> np.ndarray:
     return np.frombuffer(raw, dtype="S15").astype("U15")
 
 
-def imsis(
-    gen: np.random.Generator, country: str, operators: np.ndarray
-) -> np.ndarray:
+def imsis(gen: np.random.Generator, country: str, operators: np.ndarray) -> np.ndarray:
     """IMSIs (MCC, MNC, 10-digit MSIN); empty where the country's MCC is not tabled."""
     mcc = MCC.get(country)
     n = len(operators)

@@ -207,7 +207,7 @@ def equip_compounds(
                 uses.append(("cross_border", country, town, r.randint(8, 30), 4))
             for _ in range(r.randint(1, 2)):
                 uses.append(("sim_box", country, town, r.randint(*slots), 0))
-        for use, country, town, n, per_handset in uses:
+        for use, country, where, n, per_handset in uses:
             pool = nominees.get(country)
             if pool is None or len(pool) == 0:
                 continue
@@ -224,7 +224,7 @@ def equip_compounds(
                 handset_of = np.arange(n, dtype=np.int64) // per_handset
                 models, kind = list(HANDSET_MODELS), "phone"
             handsets = int(handset_of.max()) + 1
-            cells = _cells(gen, country, handsets, town or comp.place)
+            cells = _cells(gen, country, handsets, where or comp.place)
             ids = book.register(
                 country,
                 holders,

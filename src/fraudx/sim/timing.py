@@ -10,9 +10,7 @@ _DAY = 86_400
 _ACCEPT = np.array(DIURNAL) / np.max(DIURNAL)
 
 
-def diurnal_times(
-    gen: np.random.Generator, t0: int, t1: int, offsets: np.ndarray
-) -> np.ndarray:
+def diurnal_times(gen: np.random.Generator, t0: int, t1: int, offsets: np.ndarray) -> np.ndarray:
     """Seconds since the epoch in [t0, t1), one per row, shaped by the local hour of day.
 
     ``offsets`` is each row's UTC offset in seconds. Rejection sampling: uniform times,
@@ -30,9 +28,7 @@ def diurnal_times(
     return out
 
 
-def working_hours(
-    gen: np.random.Generator, t0: int, t1: int, offset: int, n: int
-) -> np.ndarray:
+def working_hours(gen: np.random.Generator, t0: int, t1: int, offset: int, n: int) -> np.ndarray:
     """``n`` times in [t0, t1) on local working days (Mon-Sat), 09:00 to 18:00."""
     out = np.empty(0, dtype=np.int64)
     while len(out) < n:

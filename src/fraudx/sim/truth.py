@@ -53,7 +53,7 @@ def build_truth(
     pools: MulePools,
     book: Phonebook,
     fake: set[int],
-    mule_holders: dict[str, int],
+    mule_holders: set[int],
     nominees: set[int],
 ) -> Truth:
     """Every fraud identifier with its role; people's roles; trails; commissions."""
