@@ -11,7 +11,9 @@ from tests.sim.conftest import Region
 
 
 def _digests(path: Path) -> dict[str, str]:
-    return {p.relative_to(path).as_posix(): sha256_of(p) for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(path).as_posix(): sha256_of(p) for p in sorted(path.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes(region: Region, tmp_path: Path) -> None:

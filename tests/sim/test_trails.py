@@ -89,7 +89,15 @@ def test_ordinary_transfers_include_cross_border_remittances(region: Region) -> 
     cross = sum(t["from_country"] != t["to_country"] for t in remittances) / len(remittances)
     assert 0.3 <= cross <= 0.5
     kinds = {t["kind"] for t in transfers}
-    assert kinds == {"salary", "shopping", "bill", "remittance", "scam_payment", "layering", "cashout"}
+    assert kinds == {
+        "salary",
+        "shopping",
+        "bill",
+        "remittance",
+        "scam_payment",
+        "layering",
+        "cashout",
+    }
 
 
 def test_transfers_are_in_time_order_with_sequential_ids(region: Region) -> None:

@@ -66,19 +66,23 @@ def test_every_imei_is_luhn_valid(region: Region) -> None:
     values |= set(region.table("calls").column("caller_imei").to_pylist())
     assert len(values) > 1_000
     for value in values:
-        assert stdnum_imei.is_valid(value) and luhn.is_valid(value), value
+        assert stdnum_imei.is_valid(value), value
+        assert luhn.is_valid(value), value
 
 
 def test_imsis_start_with_the_countrys_mobile_country_code(region: Region) -> None:
     mcc = {"CN": "460", "KH": "456", "LA": "457", "MM": "414", "TH": "520", "VN": "452"}
     for row in region.table("sims").select(["imsi", "country"]).to_pylist():
-        assert len(row["imsi"]) == 15 and row["imsi"].startswith(mcc[row["country"]])
+        assert len(row["imsi"]) == 15
+        assert row["imsi"].startswith(mcc[row["country"]])
 
 
 def _eip55(address: str) -> bool:
     raw = address[2:].lower()
     mask = keccak.new(digest_bits=256, data=raw.encode()).hexdigest()
-    expected = "".join(c.upper() if c.isalpha() and int(m, 16) >= 8 else c for c, m in zip(raw, mask))
+    expected = "".join(
+        c.upper() if c.isalpha() and int(m, 16) >= 8 else c for c, m in zip(raw, mask, strict=False)
+    )
     return address[2:] == expected
 
 
@@ -89,9 +93,12 @@ def test_every_wallet_is_a_valid_address(region: Region) -> None:
         chain, address = wallet.split(":", 1)
         if chain == "tron":
             payload = base58.b58decode_check(address)
-            assert payload[0] == 0x41 and len(payload) == 21
+            assert payload[0] == 0x41
+            assert len(payload) == 21
         else:
-            assert chain == "eth" and len(address) == 42 and _eip55(address)
+            assert chain == "eth"
+            assert len(address) == 42
+            assert _eip55(address)
 
 
 def test_every_account_is_canonical(region: Region) -> None:

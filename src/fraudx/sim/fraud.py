@@ -23,6 +23,7 @@ from fraudx.sim.model import (
     VICTIM_WEIGHT,
     Parameters,
     currency_of,
+    utc_offset_seconds,
 )
 
 SCAM_TYPES = (
@@ -187,6 +188,18 @@ class TrailMaker:
         weights = [3.0 if c == comp.country else HUB_WEIGHT.get(c, 0.5) for c in options]
         return self.r.choices(options, weights)[0]
 
+    def _working_time(self, t: int, country: str) -> int:
+        """The next moment at or after ``t`` in the country's working hours (Mon-Sat 9-18)."""
+        offset = utc_offset_seconds(country)
+        local = t + offset
+        day, second = divmod(local, 86_400)
+        if second >= 17 * 3_600:
+            day, second = day + 1, 0
+        if (day + 3) % 7 == 6:  # Sunday (1970-01-01 was a Thursday)
+            day, second = day + 1, 0
+        second = max(second, 9 * 3_600 + self.r.randrange(3_600))
+        return day * 86_400 + second - offset
+
     def _contact_sim(self, comp: Compound, country: str) -> int | None:
         for use in ("sim_box", "cross_border") if self.r.random() < 0.8 else ():
             sims = [s for s in comp.sims.get(use, []) if self.sim_country[s] == country]
@@ -207,7 +220,7 @@ class TrailMaker:
         victim = int(self.victims.holders[country][pick])
         scam, _, (lo, hi) = r.choices(SCAM_TYPES, [s[1] for s in SCAM_TYPES])[0]
         channel = r.choices([c for c, _ in CHANNELS], [q for _, q in CHANNELS])[0]
-        t = self.start + r.randrange(0, max(1, (p.days - 20)) * 86_400)
+        t = self._working_time(self.start + r.randrange(0, max(1, p.days - 20) * 86_400), country)
         contact_phone = ""
         victim_sim = self.victims.sim_of.get(victim)
         caller = self._contact_sim(comp, country)
