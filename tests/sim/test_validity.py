@@ -5,13 +5,14 @@ from __future__ import annotations
 import base58
 import phonenumbers
 import pyarrow.compute as pc
-import pytest
 from Crypto.Hash import keccak
 from stdnum import imei as stdnum_imei
 from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.th import pin
 
+from fraudx.identifiers import parse
+from fraudx.sim.compounds import eth_address
 from tests.sim.conftest import Region
 
 
@@ -86,28 +87,40 @@ def _eip55(address: str) -> bool:
     return address[2:] == expected
 
 
-def test_every_wallet_is_a_valid_address(region: Region) -> None:
+def test_eth_addresses_carry_the_eip55_checksum() -> None:
+    for i in range(20):
+        address = eth_address(bytes([i]) * 32)
+        assert len(address) == 42
+        assert _eip55(address)
+
+
+def test_every_wallet_is_a_valid_canonical_address(region: Region) -> None:
     wallets = region.table("wallets").column("wallet").to_pylist()
-    assert wallets
+    assert {w.split(":")[0] for w in wallets} == {"tron", "eth"}
     for wallet in wallets:
+        assert parse("crypto_wallet", wallet).value == wallet
         chain, address = wallet.split(":", 1)
         if chain == "tron":
             payload = base58.b58decode_check(address)
             assert payload[0] == 0x41
             assert len(payload) == 21
-        else:
-            assert chain == "eth"
-            assert len(address) == 42
-            assert _eip55(address)
 
 
-def test_every_account_is_canonical(region: Region) -> None:
-    identifiers = pytest.importorskip("fraudx.identifiers")
-    accounts = region.table("accounts").column("account").to_pylist()
+def test_every_account_parses_to_itself(region: Region) -> None:
+    accounts = set(region.table("accounts").column("account").to_pylist())
     transfers = region.table("transfers")
-    targets = pc.unique(transfers.column("to_account")).to_pylist()
-    for value in sorted(set(accounts) | {t for t in targets if ":" in t and t[:2].isupper()}):
-        if value.startswith(("tron:", "eth:")):
-            assert identifiers.parse("crypto_wallet", value).value == value
-        else:
-            assert identifiers.parse("bank_account", value).value == value
+    for column in ("from_account", "to_account"):
+        accounts |= set(pc.unique(transfers.column(column)).to_pylist())
+    assert len(accounts) > 1_000
+    for value in sorted(accounts):
+        kind = "crypto_wallet" if value.startswith(("tron:", "eth:")) else "bank_account"
+        assert parse(kind, value).value == value
+
+
+def test_every_sim_and_truth_identifier_parses_to_itself(region: Region) -> None:
+    for row in region.table("sims").select(["msisdn", "imsi", "imei"]).to_pylist():
+        assert parse("phone", row["msisdn"]).value == row["msisdn"]
+        assert parse("imsi", row["imsi"]).value == row["imsi"]
+        assert parse("imei", row["imei"]).value == row["imei"]
+    for row in region.table("truth/identifiers").to_pylist():
+        assert parse(row["kind"], row["value"]).value == row["value"], row

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from fraudx.sim.banks import BankInfo, banks_of
+from fraudx.sim.banks import CARD_LENGTH, AccountFormat, banks_of
 from fraudx.sim.model import (
     DEFAULT_MONTHLY_PAY_CENTS,
     MONTHLY_PAY_CENTS,
@@ -61,20 +61,49 @@ CORRIDORS = {
 MEDIANS = {"shopping": (1_500, 1.0), "bill": (3_000, 0.6), "remittance": (15_000, 0.8)}
 
 
-def account_numbers(gen: np.random.Generator, bank: BankInfo, n: int) -> np.ndarray:
+def _digits_text(digits: np.ndarray) -> np.ndarray:
+    raw = (digits.astype(np.uint8) + ord("0")).tobytes()
+    return np.frombuffer(raw, dtype=f"S{digits.shape[1]}").astype(str)
+
+
+def luhn_digit(body: np.ndarray) -> np.ndarray:
+    """The Luhn check digit of each row of digits (the check digit goes after the row)."""
+    digits = body.astype(np.int64)
+    length = digits.shape[1]
+    doubled = digits.copy()
+    doubled[:, (length - 1) % 2 :: 2] *= 2
+    doubled = np.where(doubled > 9, doubled - 9, doubled)
+    result: np.ndarray = (10 - doubled.sum(axis=1) % 10) % 10
+    return result
+
+
+def _candidates(gen: np.random.Generator, fmt: AccountFormat, m: int) -> list[str]:
+    bank = fmt.bank
+    prefix = f"{bank.country}:{bank.code}:"
+    if fmt.card_bins:
+        bins = np.array(fmt.card_bins)[gen.integers(0, len(fmt.card_bins), m)]
+        out: list[str] = []
+        for width in sorted({len(b) for b in fmt.card_bins}):
+            rows = np.flatnonzero(np.char.str_len(bins) == width)
+            head = np.array([[int(c) for c in b] for b in bins[rows]], dtype=np.int64)
+            head = head.reshape(len(rows), width)
+            body = np.column_stack(
+                [head, gen.integers(0, 10, (len(rows), CARD_LENGTH - 1 - width))]
+            )
+            full = np.column_stack([body, luhn_digit(body)])
+            out.extend(prefix + s for s in _digits_text(full))
+        return out
+    lengths = np.array(fmt.lengths)[gen.integers(0, len(fmt.lengths), m)]
+    digits = gen.integers(0, 10, (m, max(fmt.lengths)))
+    digits[:, 0] = gen.integers(1, 4, m)  # no leading zero, and never read as a card number
+    return [prefix + s[:k] for s, k in zip(_digits_text(digits), lengths, strict=True)]
+
+
+def account_numbers(gen: np.random.Generator, fmt: AccountFormat, n: int) -> np.ndarray:
     """``n`` distinct canonical accounts ``CC:BANK:NUMBER`` at one bank."""
     out = np.empty(0, dtype=object)
     while len(out) < n:
-        m = n - len(out) + 8
-        lengths = np.array(bank.account_lengths)[gen.integers(0, len(bank.account_lengths), m)]
-        digits = gen.integers(0, 10, (m, max(bank.account_lengths)))
-        digits[:, 0] = gen.integers(1, 10, m)  # no leading zero: the number reads the same
-        raw = (digits.astype(np.uint8) + ord("0")).tobytes()
-        full = np.frombuffer(raw, dtype=f"S{digits.shape[1]}").astype(str)
-        cand = np.array(
-            [f"{bank.country}:{bank.code}:{s[:k]}" for s, k in zip(full, lengths, strict=True)],
-            dtype=object,
-        )
+        cand = np.array(_candidates(gen, fmt, n - len(out) + 8), dtype=object)
         out = np.concatenate([out, cand])
         _, first = np.unique(out.astype(str), return_index=True)
         first.sort()
@@ -117,7 +146,7 @@ class AccountBook:
         for b, bank in enumerate(banks):
             rows = np.flatnonzero(pick == b)
             values[rows] = account_numbers(gen, bank, len(rows))
-            bank_codes[rows] = bank.code
+            bank_codes[rows] = bank.bank.code
         currency = currency_of(country)[0]
         self.accounts.append(
             pa.table(

@@ -1,55 +1,48 @@
 """The banks the simulator opens accounts at: FraudX's bank directory.
 
-Temporary stand-in until ``fraudx.identifiers`` (bank directory) is merged: a handful
-of each country's largest banks with their account number lengths.
+Where the directory gives a bank's account number lengths, they are used. Where it does
+not, the simulator uses the shape common in that country: Chinese banks' accounts are
+UnionPay debit card numbers (19 digits, the bank's card BIN, Luhn check digit), as most
+people in China know their account by its card; elsewhere a length seen on the banks'
+own account numbers (Vietnam 12-14, Cambodia 9-13, Laos 13-15, Myanmar 13-15).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fraudx.identifiers import Bank, bank_directory
+
+#: Account number lengths by country when the directory lists none for a bank. All stay
+#: below 16 digits so that no account reads as a payment card number.
+DEFAULT_LENGTHS: dict[str, tuple[int, ...]] = {
+    "VN": (12, 13, 14),
+    "KH": (9, 12, 13),
+    "LA": (13, 15),
+    "MM": (13, 14, 15),
+}
+CARD_LENGTH = 19
+
 
 @dataclass(frozen=True, slots=True)
-class BankInfo:
-    country: str
-    code: str
-    name: str
-    account_lengths: tuple[int, ...]
+class AccountFormat:
+    """How to write one bank's account numbers."""
+
+    bank: Bank
+    lengths: tuple[int, ...]
+    #: Card BINs when the accounts are card numbers (Luhn), else empty.
+    card_bins: tuple[str, ...] = ()
 
 
-_FALLBACK: dict[str, list[BankInfo]] = {
-    "TH": [
-        BankInfo("TH", "002", "Bangkok Bank", (10,)),
-        BankInfo("TH", "004", "Kasikornbank", (10,)),
-        BankInfo("TH", "006", "Krungthai Bank", (10,)),
-        BankInfo("TH", "014", "Siam Commercial Bank", (10,)),
-    ],
-    "CN": [
-        BankInfo("CN", "102", "ICBC", (19,)),
-        BankInfo("CN", "103", "Agricultural Bank of China", (19,)),
-        BankInfo("CN", "104", "Bank of China", (19,)),
-        BankInfo("CN", "105", "China Construction Bank", (19,)),
-    ],
-    "VN": [
-        BankInfo("VN", "VCB", "Vietcombank", (13,)),
-        BankInfo("VN", "BIDV", "BIDV", (14,)),
-        BankInfo("VN", "TCB", "Techcombank", (14,)),
-    ],
-    "KH": [
-        BankInfo("KH", "ABA", "ABA Bank", (9,)),
-        BankInfo("KH", "ACLEDA", "ACLEDA Bank", (13,)),
-    ],
-    "LA": [
-        BankInfo("LA", "BCEL", "BCEL", (16,)),
-        BankInfo("LA", "LDB", "Lao Development Bank", (13,)),
-    ],
-    "MM": [
-        BankInfo("MM", "KBZ", "KBZ Bank", (17,)),
-        BankInfo("MM", "CB", "CB Bank", (16,)),
-    ],
-}
-
-
-def banks_of(country: str) -> list[BankInfo]:
-    """The country's banks, largest first (empty for a country the directory lacks)."""
-    return list(_FALLBACK.get(country, []))
+def banks_of(country: str) -> list[AccountFormat]:
+    """The country's banks in directory order (largest first), with their number formats."""
+    formats = []
+    for bank in bank_directory().banks(country):
+        if bank.account_lengths:
+            formats.append(AccountFormat(bank, bank.account_lengths))
+        elif country == "CN":
+            bins = tuple(b for b in bank.card_bins if b.startswith("62")) or ("621",)
+            formats.append(AccountFormat(bank, (CARD_LENGTH,), bins))
+        else:
+            formats.append(AccountFormat(bank, DEFAULT_LENGTHS.get(country, (10, 12))))
+    return formats

@@ -70,7 +70,8 @@ def tron_address(key: bytes) -> str:
 
 
 def eth_address(key: bytes) -> str:
-    """An Ethereum address with its EIP-55 mixed-case checksum."""
+    """An Ethereum address with its EIP-55 mixed-case checksum (FraudX's canonical form
+    is the lower-case address)."""
     raw = keccak.new(digest_bits=256, data=key).digest()[-20:].hex()
     mask = keccak.new(digest_bits=256, data=raw.encode()).hexdigest()
     return "0x" + "".join(
@@ -104,7 +105,9 @@ def make_compounds(seed: int, countries: tuple[str, ...], per_hotspot: int) -> l
             for _ in range(r.randint(3, 8)):
                 key = r.randbytes(32)
                 c.wallets.append(
-                    f"eth:{eth_address(key)}" if r.random() < 0.2 else f"tron:{tron_address(key)}"
+                    f"eth:{eth_address(key).lower()}"
+                    if r.random() < 0.2
+                    else f"tron:{tron_address(key)}"
                 )
             out.append(c)
     return out
