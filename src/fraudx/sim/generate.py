@@ -117,8 +117,9 @@ def generate(
     compounds = make_compounds(seed, countries, size.compounds_per_hotspot)
     phones = Phonebook(seed, start)
     register_people(phones, params, people)
-    slots = (min(16, size.people // 200), min(256, max(32, size.people // 100)))
-    equip_compounds(phones, compounds, nominees, (max(8, slots[0]), slots[1]))
+    low, high = params.sim_box_slots
+    slots = (min(low, max(8, size.people // 200)), min(high, max(low, size.people // 100)))
+    equip_compounds(phones, compounds, nominees, slots)
     sim_country = phones.column("country").to_numpy(zero_copy_only=False)
     bank_countries = [c for c in countries if (c, "person") in book.segments]
     target = round(params.fraud_transfer_share * size.transfers)

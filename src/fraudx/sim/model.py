@@ -123,8 +123,6 @@ class Parameters:
     #: (well under 0.1 %); the simulator enriches fraud so that detection can be measured.
     fraud_transfer_share: float = 0.02
     fraud_share_bounds: tuple[float, float] = (0.012, 0.03)
-    #: Payments per victim: one for impersonation scams, several for "pig butchering".
-    payments_per_victim: tuple[int, int] = (1, 6)
     #: Loss per payment, US cents, log-normal (median ~ USD 900; UNODC 2024 and Thai
     #: police figures put the average loss per case between USD 1,000 and 10,000).
     payment_median_cents: int = 90_000
@@ -148,12 +146,13 @@ class Parameters:
 
     # Telecom.
     sims_per_person: tuple[float, ...] = (0.05, 0.55, 0.28, 0.09, 0.03)  # P(0..3), P(4-9)
-    #: People with more than 100 SIMs: 7,664 in Thailand's 2024-2025 check of ~ 66 M people.
-    hoarder_share: float = 7_664 / 66_000_000
     sms_share: float = 0.15
     international_call_share: float = 0.04
     #: Share of call records made by scam operations (call centres and SIM boxes).
     scam_call_share: float = 0.05
+    #: SIMs per SIM box (at the small scale fewer, so that boxes do not swamp the region).
+    #: Nominees holding those SIMs get dozens to hundreds each, as Thailand found 7,664
+    #: people registered with more than 100 SIMs.
     sim_box_slots: tuple[int, int] = (32, 256)
 
     # What police know besides victims' reports (intelligence, seizures).
