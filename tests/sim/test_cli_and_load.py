@@ -35,6 +35,7 @@ def test_generate_small_from_the_command_line(
     ("args", "message"),
     [
         (["--countries", "TH,ZZ"], "'ZZ' is not an ISO 3166"),
+        (["--countries", "US"], "at least one country needs banks in FraudX's bank directory"),
         (["--formats", "xlsx"], "--formats: choose from parquet, csv"),
         (["--scale", "huge"], "huge"),
         (["--seed", "x"], "x"),

@@ -126,15 +126,20 @@ def load_command(
     """Report what each country's police know (known/*.csv) to this node's registry."""
     from fraudx.node import Node
     from fraudx.platform.settings import Settings
-    from fraudx.sim.load import load
+    from fraudx.sim.load import load, registry_of
 
     if not directory.is_dir():
         raise InvalidInput("DIR", f"{directory} is not a directory")
     node = Node.open(Settings())
     try:
         node.platform.ensure_schema()
+        registry_of(node)  # fail before drawing any progress bar
         with _bars() as bars:
-            update = _tracker(bars)
+            task = bars.add_task("known indicators", total=None)
+
+            def update(agency: str, done: int, total: int) -> None:
+                bars.update(task, description=f"loading {agency}", completed=done, total=total)
+
             report = load(node, directory, progress=update)
     finally:
         node.close()

@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudx.identifiers import bank_directory
+from fraudx.platform.errors import InvalidInput
 from fraudx.sim.banking import (
     TRANSFER_SCHEMA,
     AccountBook,
@@ -77,6 +79,13 @@ def generate(
 ) -> Manifest:
     """Write the simulated region for ``seed`` into ``out`` and return its manifest."""
     step = progress or (lambda _s, _d, _t: None)
+    with_banks = bank_directory().countries()
+    if not set(countries) & set(with_banks):
+        raise InvalidInput(
+            "countries",
+            "at least one country needs banks in FraudX's bank directory "
+            f"({', '.join(with_banks)})",
+        )
     params = Parameters(countries=countries)
     size = SIZES[scale]
     start = int(params.start.timestamp())

@@ -64,6 +64,7 @@ def build_truth(
             first = min(trails) if trails else ""
             rows[(kind, value)] = (role, compound, len(trails), first)
 
+    imsi = book.column("imsi")
     for comp in compounds:
         for net in comp.networks:
             put("ip", net, "compound_network", comp.compound_id, set())
@@ -74,7 +75,7 @@ def build_truth(
             ids = pa.array(np.array(sims, dtype=np.int64))
             for kind, column, role in (
                 ("phone", book.msisdn, phone_role),
-                ("imsi", book.column("imsi"), phone_role),
+                ("imsi", imsi, phone_role),
                 ("imei", book.imei, device_role),
             ):
                 for value in column.take(ids).to_pylist():
