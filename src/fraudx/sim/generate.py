@@ -3,51 +3,26 @@ police know. Deterministic: the same seed, scale and countries give the same byt
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fraudx.identifiers import bank_directory
 from fraudx.platform.errors import InvalidInput
-from fraudx.sim.banking import (
-    TRANSFER_SCHEMA,
-    AccountBook,
-    open_ordinary_accounts,
-    ordinary_transfers,
-    region_of,
-)
+from fraudx.sim.banking import AccountBook, open_ordinary_accounts
 from fraudx.sim.callcentre import scam_calls
 from fraudx.sim.compounds import Compound, make_compounds
-from fraudx.sim.fraud import (
-    FraudWorld,
-    SimIndex,
-    TrailMaker,
-    Victims,
-    make_trails,
-    open_mule_accounts,
-)
+from fraudx.sim.fraud import SimIndex, TrailMaker, Victims, make_trails, open_mule_accounts
 from fraudx.sim.known import known_rows, write_known
-from fraudx.sim.model import CHUNK_ROWS, DEFAULT_COUNTRIES, SIZES, Parameters, Scale, rng
+from fraudx.sim.model import DEFAULT_COUNTRIES, SIZES, Parameters, Scale, rng
 from fraudx.sim.people import make_people
-from fraudx.sim.telecom import (
-    CALL_SCHEMA,
-    Phonebook,
-    calls_table,
-    equip_compounds,
-    ordinary_calls,
-    register_people,
-)
+from fraudx.sim.streams import Progress, split, write_calls, write_transfers
+from fraudx.sim.telecom import Phonebook, equip_compounds, register_people
 from fraudx.sim.truth import build_truth
 from fraudx.sim.writer import FORMATS, TableWriter, sha256_of, write_table
-
-#: (step, done, total): called as generation advances.
-Progress = Callable[[str, int, int], None]
 
 #: Relative population of each country in the simulation (not to scale: China would
 #: swamp the others).
@@ -59,13 +34,6 @@ class Manifest:
     path: Path
     counts: dict[str, int]
     files: dict[str, str]
-
-
-def _split(total: int, weights: list[float]) -> list[int]:
-    w = np.array(weights) / np.sum(weights)
-    counts = np.floor(w * total).astype(int)
-    counts[: total - int(counts.sum())] += 1
-    return [int(c) for c in counts]
 
 
 def generate(
@@ -99,7 +67,7 @@ def generate(
     tables: list[pa.Table] = []
     next_id = 1
     weights = [POPULATION_WEIGHT.get(c, 0.1) for c in countries]
-    for country, n in zip(countries, _split(size.people, weights), strict=True):
+    for country, n in zip(countries, split(size.people, weights), strict=True):
         tables.append(make_people(seed, country, n, next_id, "people"))
         people[country] = np.arange(next_id, next_id + n, dtype=np.int64)
         next_id += n
@@ -156,7 +124,7 @@ def generate(
     ):
         writers.append(write_table(out, name, table, formats))
 
-    n_transfers = _write_transfers(
+    n_transfers = write_transfers(
         out, formats, book, params, seed, size.transfers, world, start, end, step, writers
     )
     scam = scam_calls(
@@ -168,7 +136,7 @@ def generate(
         end,
         sim_country,
     )
-    n_calls = _write_calls(
+    n_calls = write_calls(
         out, formats, phones, params, size.calls, world, scam, start, end, step, writers
     )
 
@@ -268,130 +236,3 @@ def _wallets_table(compounds: list[Compound]) -> pa.Table:
             "asset": ["USDT"] * len(wallets),
         }
     )
-
-
-def _windows(start: int, end: int, chunks: int) -> list[tuple[int, int]]:
-    edges = [start + (end - start) * i // chunks for i in range(chunks + 1)]
-    return list(itertools.pairwise(edges))
-
-
-def _write_transfers(
-    out: Path,
-    formats: tuple[str, ...],
-    book: AccountBook,
-    params: Parameters,
-    seed: int,
-    total: int,
-    world: FraudWorld,
-    start: int,
-    end: int,
-    step: Progress,
-    writers: list[TableWriter],
-) -> int:
-    fraud = sorted(world.transfers)
-    ts = np.array([f[0] for f in fraud], dtype=np.int64)
-    ordinary = max(0, total - len(fraud))
-    chunks = max(1, -(-ordinary // CHUNK_ROWS))
-    windows = _windows(start, end, chunks)
-    sizes = _split(ordinary, [1.0] * chunks)
-    region = region_of(book, params)
-    values = book.all_values()
-    countries = pa.array(region.countries)
-    currencies = pa.array(region.currency)
-    kinds = pa.array([k for k, _ in params.kind_mix])
-    next_id = 1
-    writer = TableWriter(out, "transfers", TRANSFER_SCHEMA, formats)
-    for i, ((t0, t1), n) in enumerate(zip(windows, sizes, strict=True)):
-        step("transfers", i, chunks)
-        cols = ordinary_transfers(region, params, seed, i, n, t0, t1)
-        lo = int(np.searchsorted(ts, t0)) if i else 0
-        hi = int(np.searchsorted(ts, t1)) if i < chunks - 1 else len(fraud)
-        part = fraud[lo:hi]
-        table = pa.table(
-            {
-                "id": pa.array(np.zeros(n, dtype=np.int64)),
-                "trail_id": pa.array([""] * n, pa.string()),
-                "ts": pa.array(cols["ts"]).cast(TRANSFER_SCHEMA[2].type),
-                "from_account": values.take(pa.array(cols["src"])),
-                "to_account": values.take(pa.array(cols["dst"])),
-                "from_country": countries.take(pa.array(cols["src_c"])),
-                "to_country": countries.take(pa.array(cols["dst_c"])),
-                "amount": pa.array(cols["amount"]),
-                "currency": currencies.take(pa.array(cols["src_c"])),
-                "kind": kinds.take(pa.array(cols["kind"])),
-                "value_usd_cents": pa.array(cols["value"]),
-            },
-            schema=TRANSFER_SCHEMA,
-        )
-        extra = pa.table(
-            {
-                "id": pa.array([0] * len(part), pa.int64()),
-                "trail_id": [f[1] for f in part],
-                "ts": pa.array([f[0] for f in part], pa.int64()).cast(TRANSFER_SCHEMA[2].type),
-                "from_account": [f[2] for f in part],
-                "to_account": [f[3] for f in part],
-                "from_country": [f[2][:2] for f in part],
-                "to_country": [
-                    "" if f[3].startswith(("tron:", "eth:")) else f[3][:2] for f in part
-                ],
-                "amount": pa.array([f[4] for f in part], pa.int64()),
-                "currency": [f[5] for f in part],
-                "kind": [f[6] for f in part],
-                "value_usd_cents": pa.array([f[7] for f in part], pa.int64()),
-            },
-            schema=TRANSFER_SCHEMA,
-        )
-        merged = pa.concat_tables([table, extra]).combine_chunks()
-        merged = merged.take(pc.sort_indices(merged, [("ts", "ascending")]))
-        ids = np.arange(next_id, next_id + merged.num_rows, dtype=np.int64)
-        next_id += merged.num_rows
-        writer.write(merged.set_column(0, "id", pa.array(ids)))
-    writer.close()
-    writers.append(writer)
-    step("transfers", chunks, chunks)
-    return writer.rows
-
-
-def _write_calls(
-    out: Path,
-    formats: tuple[str, ...],
-    phones: Phonebook,
-    params: Parameters,
-    total: int,
-    world: FraudWorld,
-    scam: dict[str, np.ndarray],
-    start: int,
-    end: int,
-    step: Progress,
-    writers: list[TableWriter],
-) -> int:
-    contacts = np.array(world.contacts, dtype=np.int64).reshape(-1, 5)
-    extra = {
-        "ts": np.concatenate([scam["ts"], contacts[:, 0]]),
-        "caller": np.concatenate([scam["caller"], contacts[:, 1]]),
-        "callee": np.concatenate([scam["callee"], contacts[:, 2]]),
-        "service": np.concatenate([scam["service"], contacts[:, 3]]).astype(np.int8),
-        "duration": np.concatenate([scam["duration"], contacts[:, 4]]).astype(np.int32),
-    }
-    order = np.argsort(extra["ts"], kind="stable")
-    extra = {k: v[order] for k, v in extra.items()}
-    ordinary = max(0, total - len(order))
-    chunks = max(1, -(-ordinary // CHUNK_ROWS))
-    windows = _windows(start, end, chunks)
-    sizes = _split(ordinary, [1.0] * chunks)
-    writer = TableWriter(out, "calls", CALL_SCHEMA, formats)
-    next_id = 1
-    for i, ((t0, t1), n) in enumerate(zip(windows, sizes, strict=True)):
-        step("calls", i, chunks)
-        cols = ordinary_calls(phones, params, i, n, t0, t1)
-        lo = int(np.searchsorted(extra["ts"], t0)) if i else 0
-        hi = int(np.searchsorted(extra["ts"], t1)) if i < chunks - 1 else len(order)
-        merged = {k: np.concatenate([cols[k], extra[k][lo:hi]]) for k in cols}
-        by_time = np.argsort(merged["ts"], kind="stable")
-        table = calls_table(phones, {k: v[by_time] for k, v in merged.items()}, next_id)
-        next_id += table.num_rows
-        writer.write(table)
-    writer.close()
-    writers.append(writer)
-    step("calls", chunks, chunks)
-    return writer.rows
