@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fraudx.sim.generate import generate
+from fraudx.sim.generate import ensure_region, generate
 from fraudx.sim.writer import sha256_of
 from tests.sim.conftest import Region
 
@@ -40,3 +40,12 @@ def test_other_seed_other_data(region: Region, tmp_path: Path) -> None:
     first, second = _digests(region.path), _digests(other)
     for name in ("people.parquet", "transfers.parquet", "calls.parquet", "sims.parquet"):
         assert first[name] != second[name], name
+
+
+def test_ensure_region_generates_once(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    assert ensure_region(target, seed=5) == target
+    manifest = target / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    ensure_region(target, seed=5)
+    assert manifest.stat().st_mtime_ns == before

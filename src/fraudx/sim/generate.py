@@ -236,3 +236,19 @@ def _wallets_table(compounds: list[Compound]) -> pa.Table:
             "asset": ["USDT"] * len(wallets),
         }
     )
+
+
+def ensure_region(
+    directory: Path, *, seed: int = 1, scale: Scale = Scale.SMALL, progress: Progress | None = None
+) -> Path:
+    """``directory`` holding the region for ``seed`` and ``scale``, generated only if it does
+    not hold it yet (what ``fraudx demo`` needs: data on the first run, reused after)."""
+    manifest = directory / "manifest.json"
+    if manifest.is_file():
+        info = json.loads(manifest.read_text("utf-8"))
+        if info.get("seed") == seed and info.get("scale") == scale.value:
+            return directory
+    if directory.exists() and any(directory.iterdir()) and not manifest.is_file():
+        raise InvalidInput("directory", f"{directory} is not empty and holds no simulator output")
+    generate(directory, scale=scale, seed=seed, progress=progress)
+    return directory
