@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from fraudx.sim.generate import ensure_region, generate
@@ -49,3 +52,15 @@ def test_ensure_region_generates_once(tmp_path: Path) -> None:
     before = manifest.stat().st_mtime_ns
     ensure_region(target, seed=5)
     assert manifest.stat().st_mtime_ns == before
+
+
+def test_same_bytes_in_another_process_with_another_hash_seed(
+    region: Region, tmp_path: Path
+) -> None:
+    """Nothing may depend on Python's per-process string hashing (set order and the like)."""
+    out = tmp_path / "elsewhere"
+    code = "from pathlib import Path; import sys; from fraudx.sim import generate; "
+    code += "generate(Path(sys.argv[1]), seed=7)"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
+    assert _digests(out) == _digests(region.path)

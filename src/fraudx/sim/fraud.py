@@ -221,14 +221,14 @@ class TrailMaker:
         scam, _, (lo, hi) = r.choices(SCAM_TYPES, [s[1] for s in SCAM_TYPES])[0]
         channel = r.choices([c for c, _ in CHANNELS], [q for _, q in CHANNELS])[0]
         t = self._working_time(self.start + r.randrange(0, max(1, p.days - 20) * 86_400), country)
-        contact_phone = ""
+        contact_sim = -1
         victim_sim = self.victims.sim_of.get(victim)
         caller = self._contact_sim(comp, country)
         if channel != "social" and victim_sim is not None and caller is not None:
             service = 0 if channel == "call" else 1
             duration = r.randint(120, 1_800) if service == 0 else 0
             w.contacts.append((t, caller, victim_sim, service, duration))
-            contact_phone = str(caller)
+            contact_sim = caller
         else:
             channel = "social"
         used: set[str] = set()
@@ -257,7 +257,7 @@ class TrailMaker:
                 "compound_id": comp.compound_id,
                 "scam_type": scam,
                 "channel": channel,
-                "contact_sim_id": int(contact_phone) if contact_phone else -1,
+                "contact_sim_id": contact_sim,
                 "victim_person_id": victim,
                 "victim_country": country,
                 "victim_account": victim_acct,
