@@ -21,6 +21,7 @@ from fraudx.platform.console import err
 from fraudx.platform.errors import FraudXError
 from fraudx.registry.cli import indicator_app, lookup
 from fraudx.serve import serve
+from fraudx.sim.cli import simulate_app
 
 app = typer.Typer(
     name="fraudx",
@@ -38,6 +39,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(indicator_app, name="indicator")
 app.command("lookup")(lookup)
+app.add_typer(simulate_app, name="simulate")
 
 
 @app.callback(invoke_without_command=True)
