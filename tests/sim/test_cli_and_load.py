@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from fraudx.cli import run
 from fraudx.node import Node
 from fraudx.platform.agencies.model import AgencyKind, Principal, Role, operator
-from fraudx.platform.errors import ConfigurationError
 from fraudx.sim.load import load
 from tests.sim.conftest import Region
 
@@ -63,81 +61,34 @@ def test_refuses_to_overwrite_without_force(
     )
 
 
-@dataclass
-class Imported:
-    accepted: int
-    rejected: list[object] = field(default_factory=list)
-
-
-@dataclass
-class Rejected:
-    line: int
-    field: str
-    reason: str
-
-
-class FakeRegistry:
-    """Records what loading hands the registry; rejects rows whose kind is imei."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Principal, list[dict[str, str]], bool]] = []
-
-    def import_records(
-        self, principal: Principal, rows: object, *, atomic: bool = True
-    ) -> Imported:
-        rows = list(rows)  # type: ignore[call-overload]
-        self.calls.append((principal, rows, atomic))
-        bad = [
-            Rejected(i + 2, "kind", "not supported")
-            for i, r in enumerate(rows)
-            if r["kind"] == "imei"
-        ]
-        return Imported(len(rows) - len(bad), bad)
-
-
 def test_load_registers_police_and_imports_each_agencys_file(region: Region, node: Node) -> None:
-    registry = FakeRegistry()
-    node = _with_registry(node, registry)
     progress: list[str] = []
     report = load(node, region.path, progress=lambda step, done, total: progress.append(step))
     files = sorted(p.stem for p in (region.path / "known").glob("*.csv"))
-    assert [p.agency_code for p, _, _ in registry.calls] == files
-    for principal, rows, atomic in registry.calls:
-        assert principal.role is Role.ANALYST
-        assert principal.agency_kind is AgencyKind.POLICE
-        assert principal.actor == "simulate"
-        assert not atomic
-        assert principal.country == principal.agency_code.split("-")[0]  # type: ignore[union-attr]
-        with (region.path / "known" / f"{principal.agency_code}.csv").open(newline="") as f:
-            assert rows == list(csv.DictReader(f))
     assert sorted(report.agencies_added) == files
-    assert report.total_accepted + len(report.rejected) == sum(len(r) for _, r, _ in registry.calls)
+    assert report.rejected == []
     agencies = {a.code: a for a in node.platform.agencies.list(operator("t"))}
     assert all(agencies[c].kind is AgencyKind.POLICE for c in files)
     assert progress[-1] == "done"
-    again = load(node, region.path)  # agencies already there: nothing added, rows again
+
+    bank = Principal(Role.PARTNER, None, None, "TH", "bank screening")
+    for code in files:
+        with (region.path / "known" / f"{code}.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert report.accepted[code] == len(rows)
+        police = Principal(Role.ANALYST, code, AgencyKind.POLICE, code[:2], "t")
+        stored = node.registry.search(police, node.registry.search_filter(agency=code), limit=1000)
+        assert {(i.identifier.kind.value, i.identifier.value) for i in stored.items} == {
+            (r["kind"], r["value"]) for r in rows
+        }
+        # What police know is listed for everyone the TLP allows.
+        visible = [r for r in rows if r["tlp"] not in ("RED", "AMBER+STRICT")]
+        for row in visible[:20]:
+            assert node.lookups.lookup(bank, row["kind"], row["value"]).listed, row
+
+    again = load(node, region.path)  # the same files again: reports updated, none doubled
     assert again.agencies_added == []
-
-
-def test_load_without_a_registry_fails_clearly(region: Region, node: Node) -> None:
-    with pytest.raises(ConfigurationError, match="this node has no indicator registry"):
-        load(node, region.path)
-
-
-def test_load_command_without_a_registry_is_one_line(
-    region: Region,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("FRAUDX_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("FRAUDX_DATABASE_URL", raising=False)
-    code = run(["simulate", "load", str(region.path)])
-    err = capsys.readouterr().err.strip()
-    assert code == 1
-    assert err == "error: this node has no indicator registry"
-
-
-def _with_registry(node: Node, registry: FakeRegistry) -> Node:
-    object.__setattr__(node, "registry", registry)
-    return node
+    assert again.total_accepted == report.total_accepted
+    police = Principal(Role.ANALYST, files[0], AgencyKind.POLICE, files[0][:2], "t")
+    count = node.registry.count(police, node.registry.search_filter(agency=files[0]))
+    assert count == report.accepted[files[0]]

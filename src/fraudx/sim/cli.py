@@ -126,14 +126,13 @@ def load_command(
     """Report what each country's police know (known/*.csv) to this node's registry."""
     from fraudx.node import Node
     from fraudx.platform.settings import Settings
-    from fraudx.sim.load import load, registry_of
+    from fraudx.sim.load import load
 
     if not directory.is_dir():
         raise InvalidInput("DIR", f"{directory} is not a directory")
     node = Node.open(Settings())
     try:
         node.platform.ensure_schema()
-        registry_of(node)  # fail before drawing any progress bar
         with _bars() as bars:
             task = bars.add_task("known indicators", total=None)
 

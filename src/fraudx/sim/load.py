@@ -7,35 +7,18 @@ that agency's analyst. Everything else the simulator wrote stays hidden as groun
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from fraudx.node import Node
 from fraudx.platform.agencies.model import AgencyKind, Principal, Role, operator
-from fraudx.platform.errors import ConfigurationError, Conflict, InvalidInput
+from fraudx.platform.errors import Conflict, InvalidInput
 from fraudx.sim.known import HEADER, POLICE
 
 #: (agency code, files done, files in all)
 LoadProgress = Callable[[str, int, int], None]
-
-
-class ImportResult(Protocol):
-    @property
-    def accepted(self) -> int: ...
-
-    @property
-    def rejected(self) -> Sequence[Any]: ...
-
-
-class IndicatorRegistry(Protocol):
-    """The part of the registry service (``fraudx.registry``) that loading needs."""
-
-    def import_records(
-        self, principal: Principal, rows: Iterable[dict[str, str]], *, atomic: bool = ...
-    ) -> ImportResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +38,6 @@ class LoadReport:
     @property
     def total_accepted(self) -> int:
         return sum(self.accepted.values())
-
-
-def registry_of(node: Node) -> IndicatorRegistry:
-    registry: IndicatorRegistry | None = getattr(node, "registry", None)
-    if registry is None:
-        raise ConfigurationError("this node has no indicator registry")
-    return registry
 
 
 def _country_of(code: str) -> str:
@@ -84,7 +60,7 @@ def _rows(path: Path) -> Iterable[dict[str, str]]:
 
 def load(node: Node, directory: Path, *, progress: LoadProgress | None = None) -> LoadReport:
     """Import ``directory/known/<AGENCY>.csv`` as each agency; returns what was accepted."""
-    registry = registry_of(node)
+    registry = node.registry
     files = sorted((directory / "known").glob("*.csv"))
     if not (directory / "manifest.json").is_file() or not files:
         raise InvalidInput("directory", f"{directory} holds no simulator output with known/")
@@ -108,15 +84,9 @@ def load(node: Node, directory: Path, *, progress: LoadProgress | None = None) -
         )
         result = registry.import_records(principal, _rows(path), atomic=False)
         report.accepted[code] = result.accepted
-        for bad in result.rejected:
-            report.rejected.append(
-                Rejection(
-                    code,
-                    int(getattr(bad, "line", 0)),
-                    str(getattr(bad, "field", "")),
-                    str(getattr(bad, "reason", bad)),
-                )
-            )
+        report.rejected.extend(
+            Rejection(code, bad.line, bad.field, bad.reason) for bad in result.rejected
+        )
     if progress:
         progress("done", len(files), len(files))
     return report
