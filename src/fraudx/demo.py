@@ -103,6 +103,33 @@ def seed(node: Node) -> list[DemoToken]:
     return issued
 
 
+def load_region(node: Node, home: Path) -> int:
+    """Load the simulated region's known indicators once (generated on the first run).
+
+    Returns how many indicators the registry holds afterwards."""
+    from fraudx.sim import Scale, ensure_region, load
+
+    registry, admin = node.registry, operator("demo")
+    if not node.registry.stats(admin):
+        with err.status("generating the simulated region (first run only) …"):
+            region = ensure_region(home / "region", scale=Scale.DEMO)
+        with err.status("loading what each country's police know …"):
+            load(node, region)
+    return sum(row[4] for row in registry.stats(admin))
+
+
+def sample_listed(node: Node, kind: str) -> str | None:
+    """An identifier of ``kind`` that a bank may see listed, to show in the hints."""
+    admin = operator("demo")
+    page = node.registry.search(
+        admin, node.registry.search_filter(kind=kind, status="active"), limit=50
+    )
+    for indicator in page.items:
+        if indicator.tlp.value in ("CLEAR", "GREEN", "AMBER"):
+            return indicator.identifier.value
+    return None
+
+
 def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port to listen on.", min=1, max=65535),
@@ -124,15 +151,28 @@ def demo(
     try:
         node.platform.ensure_schema()
         tokens = seed(node)
+        indicators = load_region(node, home)
         base = f"http://{host}:{port}"
         err.print(f"\n[bold]FraudX demo node[/] {settings.node_id} — data in {home}/")
         err.print(f"  API docs:  {base}/docs")
-        err.print(f"  Health:    {base}/healthz\n")
+        err.print(f"  Health:    {base}/healthz")
+        err.print(
+            f"  Data:      {indicators:,} indicators reported by the six countries' police "
+            f"(simulated region in {home}/region/)\n"
+        )
         err.print("  Tokens (shown once; send as 'Authorization: Bearer <token>'):")
         for t in tokens:
             err.print(f"    {t.role.value:<9} {t.agency:<10} {t.secret}", markup=False)
         analyst = next(t for t in tokens if t.role is Role.ANALYST)
+        partner = next(t for t in tokens if t.role is Role.PARTNER)
         err.print("\n  Try:", markup=False)
+        account = sample_listed(node, "bank_account")
+        if account:
+            err.print(
+                f"    curl -s -H 'Authorization: Bearer {partner.secret}' "
+                f"'{base}/api/v1/lookup?kind=bank_account&value={account}'",
+                markup=False,
+            )
         err.print(
             f"    curl -s -H 'Authorization: Bearer {analyst.secret}' {base}/api/v1/me",
             markup=False,

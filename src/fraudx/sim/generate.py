@@ -17,7 +17,7 @@ from fraudx.sim.callcentre import scam_calls
 from fraudx.sim.compounds import Compound, make_compounds
 from fraudx.sim.fraud import SimIndex, TrailMaker, Victims, make_trails, open_mule_accounts
 from fraudx.sim.known import known_rows, write_known
-from fraudx.sim.model import DEFAULT_COUNTRIES, SIZES, Parameters, Scale, rng
+from fraudx.sim.model import DEFAULT_COUNTRIES, SIZES, Scale, parameters_for, rng
 from fraudx.sim.people import make_people
 from fraudx.sim.streams import Progress, split, write_calls, write_transfers
 from fraudx.sim.telecom import Phonebook, equip_compounds, register_people
@@ -54,7 +54,7 @@ def generate(
             "at least one country needs banks in FraudX's bank directory "
             f"({', '.join(with_banks)})",
         )
-    params = Parameters(countries=countries)
+    params = parameters_for(scale, countries)
     size = SIZES[scale]
     start = int(params.start.timestamp())
     end = start + params.days * 86_400

@@ -20,6 +20,9 @@ DEFAULT_COUNTRIES: tuple[str, ...] = ("CN", "KH", "LA", "MM", "TH", "VN")
 
 class Scale(StrEnum):
     SMALL = "small"
+    #: What ``fraudx demo`` loads: fraud enriched further, so that a demo node holds a
+    #: few thousand known indicators after seconds of generation.
+    DEMO = "demo"
     MEDIUM = "medium"
     LARGE = "large"
 
@@ -36,6 +39,7 @@ class Size:
 
 SIZES: dict[Scale, Size] = {
     Scale.SMALL: Size(people=3_000, transfers=20_000, calls=20_000, compounds_per_hotspot=1),
+    Scale.DEMO: Size(people=40_000, transfers=700_000, calls=150_000, compounds_per_hotspot=2),
     Scale.MEDIUM: Size(
         people=200_000, transfers=1_000_000, calls=1_000_000, compounds_per_hotspot=2
     ),
@@ -166,6 +170,18 @@ class Parameters:
         data = asdict(self)
         data["start"] = self.start.isoformat()
         return data
+
+
+def parameters_for(scale: Scale, countries: tuple[str, ...]) -> Parameters:
+    """The parameters of a scale: the defaults, except the demo's enriched fraud."""
+    if scale is Scale.DEMO:
+        return Parameters(
+            countries=countries,
+            fraud_transfer_share=0.10,
+            fraud_share_bounds=(0.06, 0.14),
+            report_rate=0.7,
+        )
+    return Parameters(countries=countries)
 
 
 def rng(seed: int, *stream: str | int) -> np.random.Generator:
