@@ -17,7 +17,7 @@ from fraudx.node import Node
 from fraudx.platform.agencies.model import Principal
 from fraudx.platform.errors import InvalidInput
 from fraudx.platform.http import CurrentPrincipal, roles
-from fraudx.registry.formats import BulkFormat, export_record, read_rows, render, text_lines
+from fraudx.registry.formats import BulkFormat, export_record, render, text_lines
 from fraudx.registry.lookups import LOOKERS, LookupError_, Sighting
 from fraudx.registry.model import HistoryEntry, Indicator, Tlp, Viewer
 from fraudx.registry.presenter import lookup_json
@@ -276,8 +276,7 @@ async def import_indicators(
                 return
 
     def run() -> Any:
-        rows = read_rows(text_lines(body_chunks()), fmt)
-        return registry.import_rows(principal, rows, atomic=atomic)
+        return registry.import_text(principal, text_lines(body_chunks()), fmt, atomic=atomic)
 
     report = await anyio.to_thread.run_sync(run)
     return ImportResult(

@@ -18,7 +18,7 @@ from fraudx.platform.agencies.model import Principal, Role
 from fraudx.platform.errors import ConfigurationError, FraudXError, InvalidInput
 from fraudx.platform.settings import Settings
 from fraudx.registry.api import IndicatorPublic
-from fraudx.registry.formats import BulkFormat, export_record, read_rows, render, text_lines
+from fraudx.registry.formats import BulkFormat, export_record, render, text_lines
 from fraudx.registry.presenter import lookup_json
 
 
@@ -72,8 +72,8 @@ class LocalRegistry:
     def import_file(
         self, path: Path, fmt: BulkFormat, atomic: bool, progress: Callable[[int], None]
     ) -> dict[str, Any]:
-        rows = read_rows(text_lines(_chunks(path, progress)), fmt)
-        report = self._node.registry.import_rows(self._principal, rows, atomic=atomic)
+        lines = text_lines(_chunks(path, progress))
+        report = self._node.registry.import_text(self._principal, lines, fmt, atomic=atomic)
         return {
             "accepted": report.accepted,
             "rejected": [

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from fraudx.identifiers import Identifier, IdentifierKind, parse
 from fraudx.platform.errors import InvalidInput
-from fraudx.registry.formats import RawRow
+from fraudx.registry.formats import BulkFormat, RawRow, TextBatch, read_batch, text_batches
 from fraudx.registry.model import Categories, IndicatorDraft, Tlp, draft_indicator
 
 BATCH = 2000
@@ -115,14 +117,36 @@ def _unpack(packed: _Packed) -> Drafted:
     return Drafted(packed[0], draft)
 
 
-def _draft_batch(
-    rows: list[tuple[int, dict[str, Any] | None, str | None]],
-    category_spec: str,
-    now: datetime,
-    region: str | None,
+_Rows = list[tuple[int, dict[str, Any] | None, str | None]]
+#: What a worker is handed: records still as text (CSV, JSON Lines), or rows already read.
+_Unit = TextBatch | _Rows
+
+
+def _rows_of(unit: _Unit) -> _Rows:
+    if isinstance(unit, TextBatch):
+        return [(r.line, r.fields, r.error) for r in read_batch(unit)]
+    return unit
+
+
+def _draft_unit(
+    unit: _Unit, category_spec: str, now: datetime, region: str | None
 ) -> list[_Packed]:
     """What a worker process runs (module level, so that it pickles by name)."""
-    return [_pack(o) for o in draft_rows(rows, _categories(category_spec), now, region)]
+    drafted = draft_rows(_rows_of(unit), _categories(category_spec), now, region)
+    return [_pack(o) for o in drafted]
+
+
+def _watch_parent(parent: int) -> None:
+    """Runs in each worker: leave when the node that started it is gone. A node killed
+    hard (kill -9, out of memory) cannot shut its pool down, and its workers would
+    otherwise wait on their queue for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class Drafter:
@@ -139,36 +163,51 @@ class Drafter:
             # spawn, not fork: the node has threads (API, background tasks) that a fork
             # would copy mid-flight.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self._workers,
+                mp_context=context,
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def drafts(
         self, rows: Iterable[RawRow], now: datetime, region: str | None
     ) -> Iterator[Drafted]:
+        """Rows already read (JSON bodies, a simulator's records)."""
         source = ((r.line, r.fields, r.error) for r in rows)
-        first = list(islice(source, POOL_THRESHOLD))
-        if len(first) < POOL_THRESHOLD or self._workers < 2:
-            yield from draft_rows(first, self._categories, now, region)
-            while batch := list(islice(source, BATCH)):
-                yield from draft_rows(batch, self._categories, now, region)
+        units: Iterator[_Unit] = iter(lambda: list(islice(source, BATCH)), [])
+        return self._run(units, now, region)
+
+    def drafts_from_text(
+        self, lines: Iterable[str], fmt: BulkFormat, now: datetime, region: str | None
+    ) -> Iterator[Drafted]:
+        """Records still as text: workers also do the reading, not only the checking."""
+        units: Iterator[_Unit] = (
+            [(item.line, item.fields, item.error)] if isinstance(item, RawRow) else item
+            for item in text_batches(lines, fmt, BATCH)
+        )
+        return self._run(units, now, region)
+
+    def _run(self, units: Iterator[_Unit], now: datetime, region: str | None) -> Iterator[Drafted]:
+        first = list(islice(units, POOL_THRESHOLD // BATCH))
+        if len(first) * BATCH < POOL_THRESHOLD or self._workers < 2:
+            for unit in chain(first, units):
+                yield from draft_rows(_rows_of(unit), self._categories, now, region)
             return
         pool = self._get_pool()
-        pending: deque[Future[list[_Packed]]] = deque()
-
-        def submit(batch: list[tuple[int, dict[str, Any] | None, str | None]]) -> None:
-            pending.append(pool.submit(_draft_batch, batch, self._spec, now, region))
-
-        for start in range(0, len(first), BATCH):
-            submit(first[start : start + BATCH])
+        pending: deque[Future[list[_Packed]]] = deque(
+            pool.submit(_draft_unit, unit, self._spec, now, region) for unit in first
+        )
         del first
         exhausted = False
         while pending:
             while not exhausted and len(pending) < self._workers * _AHEAD:
-                batch = list(islice(source, BATCH))
-                if batch:
-                    submit(batch)
-                else:
+                following = next(units, None)
+                if following is None:
                     exhausted = True
+                else:
+                    pending.append(pool.submit(_draft_unit, following, self._spec, now, region))
             for packed in pending.popleft().result():
                 yield _unpack(packed)
 

@@ -72,30 +72,104 @@ def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
         yield pending
 
 
+@dataclass(frozen=True, slots=True)
+class TextBatch:
+    """Whole records as text, cut from a stream so that a worker process can read them:
+    the CSV header travels with each batch, and line numbers stay those of the file."""
+
+    fmt: BulkFormat
+    header: tuple[str, ...] | None
+    first_line: int
+    lines: list[str]
+
+
 def read_rows(lines: Iterable[str], fmt: BulkFormat) -> Iterator[RawRow]:
-    return _read_csv(lines) if fmt is BulkFormat.CSV else _read_jsonl(lines)
+    for item in text_batches(lines, fmt):
+        if isinstance(item, RawRow):
+            yield item
+        else:
+            yield from read_batch(item)
 
 
-def _read_csv(lines: Iterable[str]) -> Iterator[RawRow]:
-    reader = csv.reader(iter(lines))
+def text_batches(
+    lines: Iterable[str], fmt: BulkFormat, size: int = 2000
+) -> Iterator[TextBatch | RawRow]:
+    """Batches of about ``size`` records; a bad CSV header comes out as a RawRow error."""
+    source = iter(lines)
+    header: tuple[str, ...] | None = None
+    number = 1
+    if fmt is BulkFormat.CSV:
+        first = _csv_record(source)
+        if not first:
+            return
+        parsed = _csv_header(first)
+        if isinstance(parsed, RawRow):
+            yield parsed
+            return
+        header = parsed
+        number += len(first)
+    batch: list[str] = []
+    start = number
+    records = 0
+    while True:
+        record = _csv_record(source) if fmt is BulkFormat.CSV else _one_line(source)
+        if not record:
+            break
+        batch.extend(record)
+        number += len(record)
+        records += 1
+        if records >= size:
+            yield TextBatch(fmt, header, start, batch)
+            batch, start, records = [], number, 0
+    if batch:
+        yield TextBatch(fmt, header, start, batch)
+
+
+def _one_line(source: Iterator[str]) -> list[str]:
+    line = next(source, None)
+    return [] if line is None else [line]
+
+
+def _csv_record(source: Iterator[str]) -> list[str]:
+    """The physical lines of one CSV record: a quoted field may hold line breaks, and
+    a record is complete when its quotes are balanced ("" inside a field counts twice)."""
+    record: list[str] = []
+    quoted = False
+    for line in source:
+        record.append(line)
+        if line.count('"') % 2:
+            quoted = not quoted
+        if not quoted:
+            break
+    return record
+
+
+def _csv_header(lines: list[str]) -> tuple[str, ...] | RawRow:
     try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        yield RawRow(1, None, f"header: {exc}")
-        return
+        header = tuple(h.strip().lower() for h in next(csv.reader(lines)))
+    except (csv.Error, StopIteration) as exc:
+        return RawRow(1, None, f"header: {exc}")
     unknown = [h for h in header if h not in _ACCEPTED]
     missing = [h for h in ("kind", "value", "category") if h not in header]
-    if unknown or missing:
-        problems = []
-        if missing:
-            problems.append(f"missing column(s) {', '.join(missing)}")
-        if unknown:
-            problems.append(f"unknown column(s) {', '.join(unknown)}")
-        yield RawRow(1, None, "header: " + "; ".join(problems) + f"; use {','.join(IMPORT_FIELDS)}")
+    if not unknown and not missing:
+        return header
+    problems = []
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(unknown)}")
+    return RawRow(1, None, "header: " + "; ".join(problems) + f"; use {','.join(IMPORT_FIELDS)}")
+
+
+def read_batch(batch: TextBatch) -> Iterator[RawRow]:
+    if batch.fmt is BulkFormat.JSONL:
+        yield from _read_jsonl(batch.lines, batch.first_line)
         return
-    line = reader.line_num + 1
+    assert batch.header is not None
+    header = batch.header
+    reader = csv.reader(batch.lines)
+    offset = batch.first_line - 1
+    line = batch.first_line
     while True:
         try:
             cells = next(reader)
@@ -103,19 +177,18 @@ def _read_csv(lines: Iterable[str]) -> Iterator[RawRow]:
             return
         except csv.Error as exc:
             yield RawRow(line, None, f"not a CSV row: {exc}")
-            line = reader.line_num + 1
+            line = offset + reader.line_num + 1
             continue
         if cells and any(c.strip() for c in cells):  # blank lines are not rows
             if len(cells) != len(header):
                 yield RawRow(line, None, f"has {len(cells)} cells, the header has {len(header)}")
             else:
-                row = dict(zip(header, cells, strict=True))
-                yield RawRow(line, {k: v for k, v in row.items() if k in _READ})
-        line = reader.line_num + 1
+                yield RawRow(line, {k: v for k, v in zip(header, cells, strict=True) if k in _READ})
+        line = offset + reader.line_num + 1
 
 
-def _read_jsonl(lines: Iterable[str]) -> Iterator[RawRow]:
-    for number, line in enumerate(lines, start=1):
+def _read_jsonl(lines: Iterable[str], first_line: int = 1) -> Iterator[RawRow]:
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:

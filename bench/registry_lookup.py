@@ -1,0 +1,202 @@
+"""Look-ups over HTTP against one ``fraudx serve`` process, load from wrk in another process.
+
+Prints one JSON line: single look-ups (requests/s, p50/p99 latency), batch look-ups of
+10,000 identifiers per request (identifiers/s), the index build time and the server's
+resident memory with every indicator indexed.
+
+    python bench/registry_lookup.py [--indicators 1000000] [--home DIR] [--database-url URL]
+
+``--home`` keeps the node (and its imported indicators) for the next run. Needs ``wrk``
+(Debian package ``wrk``). The mix of values is what a bank screening payees sends: one in
+ten is listed, the rest are valid identifiers of the same kinds that are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._data import indicator_csv, rows  # noqa: E402
+
+FRAUDX = [sys.executable, "-m", "fraudx"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _fraudx(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([*FRAUDX, *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"fraudx {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def prepare(env: dict[str, str], count: int) -> None:
+    """Agencies, and ``count`` indicators imported through the command line (once)."""
+    marker = Path(env["FRAUDX_HOME"]) / f"bench-{count}.done"
+    if marker.exists():
+        return
+    _fraudx(env, "agency", "add", "TH-CCIB", "--name", "CCIB", "--country", "TH", "--kind", "police")
+    _fraudx(env, "agency", "add", "TH-KBANK", "--name", "KBank", "--country", "TH", "--kind", "bank")
+    started = time.perf_counter()
+    _fraudx(env, "indicator", "import", str(indicator_csv(count)), "--agency", "TH-CCIB")
+    print(f"# imported {count:,} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    marker.touch()
+
+
+def screening_values(count: int, listed_share: float = 0.1) -> list[tuple[str, str]]:
+    """Payees to screen: some listed (from the imported file), the rest fresh values."""
+    listed: list[tuple[str, str]] = []
+    with indicator_csv(count).open(newline="", encoding="utf-8") as handle:
+        for n, row in enumerate(csv.DictReader(handle)):
+            if n % 97 == 0 and row["tlp"] in ("GREEN", "AMBER"):
+                listed.append((row["kind"], row["value"]))
+            if len(listed) >= 5000:
+                break
+    fresh = [(r["kind"], r["value"]) for r in rows(50_000, seed=99)]
+    rng = random.Random(5)
+    mix = [rng.choice(listed) if rng.random() < listed_share else rng.choice(fresh) for _ in range(20_000)]
+    return mix
+
+
+def wrk(script: str, url: str, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        done = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(f.name)
+    text = done.stdout
+
+    def ms(label: str) -> float:
+        match = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", text)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {
+        "requests_per_second": round(rps, 1),
+        "p50_ms": ms("50"),
+        "p99_ms": ms("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def single_script(token: str, values: list[tuple[str, str]]) -> str:
+    paths = [
+        f"/api/v1/lookup?kind={k}&value={httpx.QueryParams({'v': v})['v']}" for k, v in values
+    ]
+    quoted = ",".join(json.dumps(str(httpx.URL(p))) for p in paths[:10000])
+    return f"""
+local paths = {{{quoted}}}
+local n = 0
+wrk.headers["Authorization"] = "Bearer {token}"
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1])
+end
+"""
+
+
+def batch_script(token: str, values: list[tuple[str, str]], size: int) -> str:
+    items = [{"kind": k, "value": v} for k, v in values[:size]]
+    body = json.dumps({"items": items})
+    return f"""
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = {json.dumps(body)}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--indicators", type=int, default=1_000_000)
+    parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("this benchmark needs wrk (apt-get install wrk)")
+    home = args.home or Path(tempfile.mkdtemp(prefix="fraudx-bench-"))
+    env = {**os.environ, "FRAUDX_HOME": str(home), "FRAUDX_NODE_ID": "bench"}
+    if args.database_url:
+        env["FRAUDX_DATABASE_URL"] = args.database_url
+    prepare(env, args.indicators)
+    partner = _fraudx(env, "token", "create", "--agency", "TH-KBANK", "--role", "partner")
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [*FRAUDX, "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started = time.perf_counter()
+        probe = ("phone", "+66812345678")
+        while True:
+            try:
+                answer = httpx.get(
+                    f"{base}/api/v1/lookup",
+                    params={"kind": probe[0], "value": probe[1]},
+                    headers={"Authorization": f"Bearer {partner}"},
+                    timeout=120,
+                )
+                if answer.status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        build_seconds = time.perf_counter() - started  # start-up and index build
+        values = screening_values(args.indicators)
+        single = wrk(single_script(partner, values), base, args.seconds, 32)
+        batch = wrk(batch_script(partner, values, 10_000), base, args.seconds, 2)
+        rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
+    finally:
+        server.terminate()
+        server.wait(30)
+    print(
+        json.dumps(
+            {
+                "benchmark": "registry_lookup",
+                "indicators": args.indicators,
+                "database": "postgresql" if args.database_url else "sqlite",
+                "start_and_index_build_s": round(build_seconds, 1),
+                "server_rss_mb": round(rss_mb),
+                "single": single,
+                "batch_10000": batch | {
+                    "identifiers_per_second": round(batch["requests_per_second"] * 10_000)
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
