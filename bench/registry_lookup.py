@@ -31,7 +31,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._data import indicator_csv, rows  # noqa: E402
+from bench._data import indicator_csv, rows
 
 FRAUDX = [sys.executable, "-m", "fraudx"]
 
@@ -54,8 +54,12 @@ def prepare(env: dict[str, str], count: int) -> None:
     marker = Path(env["FRAUDX_HOME"]) / f"bench-{count}.done"
     if marker.exists():
         return
-    _fraudx(env, "agency", "add", "TH-CCIB", "--name", "CCIB", "--country", "TH", "--kind", "police")
-    _fraudx(env, "agency", "add", "TH-KBANK", "--name", "KBank", "--country", "TH", "--kind", "bank")
+    _fraudx(
+        env, "agency", "add", "TH-CCIB", "--name", "CCIB", "--country", "TH", "--kind", "police"
+    )
+    _fraudx(
+        env, "agency", "add", "TH-KBANK", "--name", "KBank", "--country", "TH", "--kind", "bank"
+    )
     started = time.perf_counter()
     _fraudx(env, "indicator", "import", str(indicator_csv(count)), "--agency", "TH-CCIB")
     print(f"# imported {count:,} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -73,7 +77,10 @@ def screening_values(count: int, listed_share: float = 0.1) -> list[tuple[str, s
                 break
     fresh = [(r["kind"], r["value"]) for r in rows(50_000, seed=99)]
     rng = random.Random(5)
-    mix = [rng.choice(listed) if rng.random() < listed_share else rng.choice(fresh) for _ in range(20_000)]
+    mix = [
+        rng.choice(listed) if rng.random() < listed_share else rng.choice(fresh)
+        for _ in range(20_000)
+    ]
     return mix
 
 
@@ -109,9 +116,7 @@ def wrk(script: str, url: str, seconds: int, connections: int) -> dict[str, floa
 
 
 def single_script(token: str, values: list[tuple[str, str]]) -> str:
-    paths = [
-        f"/api/v1/lookup?kind={k}&value={httpx.QueryParams({'v': v})['v']}" for k, v in values
-    ]
+    paths = [f"/api/v1/lookup?kind={k}&value={httpx.QueryParams({'v': v})['v']}" for k, v in values]
     quoted = ",".join(json.dumps(str(httpx.URL(p))) for p in paths[:10000])
     return f"""
 local paths = {{{quoted}}}
@@ -190,9 +195,8 @@ def main() -> None:
                 "start_and_index_build_s": round(build_seconds, 1),
                 "server_rss_mb": round(rss_mb),
                 "single": single,
-                "batch_10000": batch | {
-                    "identifiers_per_second": round(batch["requests_per_second"] * 10_000)
-                },
+                "batch_10000": batch
+                | {"identifiers_per_second": round(batch["requests_per_second"] * 10_000)},
             }
         )
     )
