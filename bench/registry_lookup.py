@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psutil
@@ -181,7 +182,7 @@ def main() -> None:
         build_seconds = time.perf_counter() - started  # start-up and index build
         values = screening_values(args.indicators)
         single = wrk(single_script(partner, values), base, args.seconds, 32)
-        batch = wrk(batch_script(partner, values, 10_000), base, args.seconds, 2)
+        batch = wrk(batch_script(partner, values, 10_000), f"{base}/api/v1/lookup", args.seconds, 2)
         rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
     finally:
         server.terminate()

@@ -20,7 +20,7 @@ from fraudx.platform.http import CurrentPrincipal, roles
 from fraudx.registry.formats import BulkFormat, export_record, render, text_lines
 from fraudx.registry.lookups import LOOKERS, LookupError_, Sighting
 from fraudx.registry.model import HistoryEntry, Indicator, Tlp, Viewer
-from fraudx.registry.presenter import lookup_json
+from fraudx.registry.presenter import batch_json, lookup_json
 from fraudx.registry.service import READERS, WRITERS
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -442,18 +442,21 @@ async def lookup_batch(request: Request, principal: CurrentPrincipal) -> Respons
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise InvalidInput("items", 'send {"items": [{"kind": ..., "value": ..., "region": ...}]}')
     lookups = node_of(request).lookups
-    results = await anyio.to_thread.run_sync(lookups.lookup_many, principal, items)
-    return _json({"results": [_item_json(r) for r in results]})
+
+    def answer() -> bytes:
+        results = lookups.lookup_many(principal, items)
+        return batch_json([_item_json(r) if isinstance(r, LookupError_) else r for r in results])
+
+    body_bytes = await anyio.to_thread.run_sync(answer)
+    return Response(body_bytes, media_type="application/json")
 
 
-def _item_json(result: Any) -> dict[str, Any]:
-    if isinstance(result, LookupError_):
-        return {
-            "identifier": {"kind": result.kind, "value": result.value},
-            "error": result.reason,
-            "field": result.field,
-        }
-    return lookup_json(result)
+def _item_json(result: LookupError_) -> dict[str, Any]:
+    return {
+        "identifier": {"kind": result.kind, "value": result.value},
+        "error": result.reason,
+        "field": result.field,
+    }
 
 
 # --- sightings ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import ipaddress
 import struct
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from fraudx.registry.events import ReportChange
@@ -59,6 +59,11 @@ class LookupIndex:
 
     # --- reads (no lock) --------------------------------------------------------------
 
+    @property
+    def entries(self) -> Mapping[str, bytes]:
+        """The raw entries, for hot loops that only ask whether a key is listed."""
+        return self._entries
+
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
@@ -72,8 +77,31 @@ class LookupIndex:
             return []
         return [self._unpack(fields) for fields in _RECORD.iter_unpack(packed)]
 
+    @property
+    def has_networks(self) -> bool:
+        return bool(self._networks[4] or self._networks[6])
+
     def covering(self, network: str) -> list[str]:
-        """Keys of listed networks that contain ``network`` (an address or a CIDR)."""
+        """Keys of listed networks that contain ``network`` (an address or a CIDR, in
+        canonical form). IPv4, nearly every look-up, is done in integers: an
+        ``ipaddress`` object per look-up would cost more than the rest of it."""
+        if ":" not in network:
+            address, _, length_text = network.partition("/")
+            octets = address.split(".")
+            if len(octets) != 4:
+                return []
+            number = int(octets[0]) << 24 | int(octets[1]) << 16 | int(octets[2]) << 8
+            number |= int(octets[3])
+            own = int(length_text) if length_text else 32
+            keys = []
+            for length in self._networks[4]:
+                if length < own:
+                    base = number & (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+                    keys.append(
+                        f"ip:{base >> 24}.{base >> 16 & 255}.{base >> 8 & 255}.{base & 255}"
+                        f"/{length}"
+                    )
+            return keys
         try:
             query = ipaddress.ip_network(network, strict=False)
         except ValueError:

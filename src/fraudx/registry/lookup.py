@@ -12,7 +12,9 @@ from fraudx.registry.index import IndexedReport
 from fraudx.registry.model import ReportFacts, Viewer, may_see, risk
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a batch makes ten thousand of these, and a frozen dataclass's __init__ costs
+# several times a plain one's.
+@dataclass(slots=True)
 class LookupResult:
     identifier: Identifier
     listed: bool

@@ -55,7 +55,7 @@ def read_identifier(kind: str, value: str, region: str | None) -> Identifier:
     return parsed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LookupError_:
     """An item of a batch that did not parse; the rest of the batch is answered."""
 
@@ -100,10 +100,14 @@ class LookupService:
         return read_identifier(kind, value, region)
 
     def _result(self, identifier: Identifier, viewer: Viewer, now: datetime) -> LookupResult:
-        reports = self._index.reports(f"{identifier}")
-        if identifier.kind is IdentifierKind.IP:  # an address inside a listed network
-            for key in self._index.covering(identifier.value):
-                reports += self._index.reports(key)
+        index = self._index
+        key = identifier.kind + ":" + identifier.value
+        reports = index.reports(key) if key in index else []
+        if identifier.kind is IdentifierKind.IP and index.has_networks:
+            for network in index.covering(identifier.value):  # an address in a listed network
+                reports += index.reports(network)
+        if not reports:  # most look-ups: nothing to weigh
+            return LookupResult(identifier, False, 0, (), (), 0, None, None)
         return summarize(identifier, reports, viewer, now)
 
     def reports_of(self, identifier: Identifier) -> list[IndexedReport]:
@@ -138,24 +142,48 @@ class LookupService:
         results: list[LookupResult | LookupError_] = []
         sightings: list[SightingRecord] = []
         hits: list[str] = []
+        home = principal.country
+        index = self._index
+        entries = index.entries
         for item in items:
+            # The hot loop of screening: written flat, with one dict probe for the
+            # common case of a canonical value the index does or does not hold.
             kind, value = item.get("kind"), item.get("value")
-            try:
-                if not isinstance(kind, str) or not kind:
-                    raise InvalidInput("kind", "is required")
-                if not isinstance(value, str) or not value:
-                    raise InvalidInput("value", "is required")
-                region = item.get("region")
-                identifier = self._identify(
-                    kind, value, region if isinstance(region, str) else principal.country
-                )
-            except InvalidInput as exc:
-                results.append(LookupError_(str(kind), str(value), exc.field, exc.reason))
+            if type(kind) is not str or not kind:
+                results.append(LookupError_(str(kind), str(value), "kind", "is required"))
                 continue
-            result = self._result(identifier, viewer, now)
+            if type(value) is not str or not value:
+                results.append(LookupError_(kind, str(value), "value", "is required"))
+                continue
+            known_kind = _KINDS.get(kind)
+            key = kind + ":" + value
+            if known_kind is not None and key in entries:
+                identifier = Identifier(known_kind, value)
+            else:
+                region = item.get("region")
+                region = region.upper() if type(region) is str and region else home
+                parsed = (
+                    _cached_parse(known_kind, value, region) if known_kind is not None else None
+                )
+                if not isinstance(parsed, Identifier):
+                    try:  # the reason, in the same words as a single look-up's
+                        read_identifier(kind, value, region)
+                    except InvalidInput as exc:
+                        results.append(LookupError_(kind, value, exc.field, exc.reason))
+                    continue
+                identifier = parsed
+                key = identifier.kind + ":" + identifier.value
+            reports = index.reports(key) if key in entries else []
+            if identifier.kind is IdentifierKind.IP and index.has_networks:
+                for network in index.covering(identifier.value):
+                    reports += index.reports(network)
+            if not reports:
+                results.append(LookupResult(identifier, False, 0, (), (), 0, None, None))
+                continue
+            result = summarize(identifier, reports, viewer, now)
             if result.hit_any:
                 sightings.append(self._sighting(principal, identifier, now))
-                hits.append(str(identifier))
+                hits.append(key)
             results.append(result)
         detail = {"items": len(items), "hits": hits}
         self._recorder.add([event_for(principal, "registry.lookup_batch", None, detail)], sightings)

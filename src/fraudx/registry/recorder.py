@@ -84,49 +84,42 @@ class ReadRecorder:
 
     def _write(self, events: list[AuditEvent], sightings: list[SightingRecord]) -> None:
         now = self._clock.now()
-        rows: list[dict[str, Any]] = [
-            {
-                "id": self._ids.new(),
-                "kind": s.kind,
-                "value": s.value,
-                "observed_at": s.observed_at,
-                "recorded_at": now,
-                "agency_code": s.agency_code,
-                "role": s.role,
-                "actor": s.actor,
-                "source": s.source,
-                "note": s.note,
-            }
-            for s in sightings
+        ids = self._ids.new_many(len(sightings) + 1)
+        rows = [
+            (
+                id_,
+                s.kind,
+                s.value,
+                s.observed_at,
+                now,
+                s.agency_code,
+                s.role,
+                s.actor,
+                s.source,
+                s.note,
+            )
+            for id_, s in zip(ids, sightings, strict=False)
         ]
         with self._db.write() as session:
             if events:
                 self._audit.record_events(session, events)
             if rows:
                 store.add_sightings(session, rows)
-                outbox.emit(
-                    session,
-                    [
-                        outbox.NewEvent(
-                            self._ids.new(),
-                            SIGHTING_TOPIC,
-                            None,
-                            {"sightings": [sighting_event(r) for r in rows]},
-                            now,
-                        )
-                    ],
-                )
+                payload = {"sightings": [sighting_event(r) for r in rows]}
+                event = outbox.NewEvent(ids[-1], SIGHTING_TOPIC, None, payload, now)
+                outbox.emit(session, [event])
 
 
-def sighting_event(row: dict[str, Any]) -> dict[str, Any]:
+def sighting_event(row: tuple[Any, ...]) -> dict[str, Any]:
+    """What alerts hear of a sighting (see ``store._SIGHTING_COLUMNS`` for the row)."""
     return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "value": row["value"],
-        "observed_at": row["observed_at"].isoformat(),
-        "agency": row["agency_code"],
-        "role": row["role"],
-        "source": row["source"],
+        "id": row[0],
+        "kind": row[1],
+        "value": row[2],
+        "observed_at": row[3].isoformat(),
+        "agency": row[5],
+        "role": row[6],
+        "source": row[8],
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -206,6 +206,40 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def _time_texts(sqlite: bool) -> Callable[[datetime], datetime | str]:
+    """How a time is bound through the driver: as SQLAlchemy's text on SQLite (memoised:
+    a batch holds a few instants over and over), as itself on PostgreSQL."""
+    if not sqlite:
+        return lambda value: value
+    texts: dict[datetime, str] = {}
+
+    def text_of(value: datetime) -> str:
+        text_ = texts.get(value)
+        if text_ is None:
+            text_ = texts[value] = _sqlite_time(value)
+        return text_
+
+    return text_of
+
+
+def _bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """COPY on PostgreSQL, executemany on SQLite; table and column names are constants
+    of this module and every value is bound, so nothing can be injected."""
+    connection = session.connection()
+    names = ", ".join(columns)
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join(["?"] * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def insert_new(
     session: Session,
     new: Sequence[tuple[str, IndicatorDraft]],
@@ -218,18 +252,7 @@ def insert_new(
     processing would cost more than the database's own work."""
     if not new:
         return
-    connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    texts: dict[datetime, str] = {}  # a chunk's times are a few instants over and over
-
-    def when(value: datetime) -> datetime | str:
-        if not sqlite:
-            return value
-        text_ = texts.get(value)
-        if text_ is None:
-            text_ = texts[value] = _sqlite_time(value)
-        return text_
-
+    when = _time_texts(session.get_bind().dialect.name == "sqlite")
     stamp = when(now)
     rows = [
         (
@@ -255,17 +278,7 @@ def insert_new(
         )
         for id_, d in new
     ]
-    columns = ", ".join(_INSERT_COLUMNS)
-    if sqlite:
-        marks = ", ".join(["?"] * len(_INSERT_COLUMNS))
-        # Column names are constants and every value is bound: nothing to inject.
-        connection.exec_driver_sql(f"INSERT INTO indicators ({columns}) VALUES ({marks})", rows)  # noqa: S608
-        return
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY indicators ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    _bulk_insert(session, "indicators", _INSERT_COLUMNS, rows)
 
 
 _REPORT_UPDATE = (
@@ -547,9 +560,31 @@ def stats(session: Session, visibility: Visibility) -> list[tuple[str, str, str,
 # --- sightings ------------------------------------------------------------------------
 
 
-def add_sightings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(sightings), list(rows))
+_SIGHTING_COLUMNS = (
+    "id",
+    "kind",
+    "value",
+    "observed_at",
+    "recorded_at",
+    "agency_code",
+    "role",
+    "actor",
+    "source",
+    "note",
+)
+
+
+def add_sightings(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Sightings as tuples in ``_SIGHTING_COLUMNS`` order (times as datetimes)."""
+    if not rows:
+        return
+    when = _time_texts(session.get_bind().dialect.name == "sqlite")
+    _bulk_insert(
+        session,
+        "sightings",
+        _SIGHTING_COLUMNS,
+        [(r[0], r[1], r[2], when(r[3]), when(r[4]), *r[5:]) for r in rows],
+    )
 
 
 def list_sightings(
