@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import socket
+import time
 
 import typer
 import uvicorn
@@ -29,6 +31,14 @@ def check_port_free(host: str, port: int) -> None:
 
 def run_node(node: Node, host: str, port: int, log_level: str = "info") -> None:
     check_port_free(host, port)
+    started = time.perf_counter()
+    with err.status("building the look-up index …"):
+        count = node.index.build()
+    err.print(f"indexed {count:,} active reports in {time.perf_counter() - started:.1f} s")
+    # What exists now lives as long as the node: keep the collector from walking it on
+    # every cycle (look-ups make many short-lived objects and trigger cycles often).
+    gc.collect()
+    gc.freeze()
     app = create_app(node=node)
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=False, server_header=False

@@ -13,8 +13,9 @@ import ipaddress
 import struct
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fraudx.registry.events import ReportChange
 from fraudx.registry.model import Categories, Tlp
@@ -136,6 +137,32 @@ class LookupIndex:
             return 30
 
     # --- writes -----------------------------------------------------------------------
+
+    def load(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add active reports in bulk, as ``store.active_for_index`` reads them:
+        (id, kind, value, agency, country, category, confidence, tlp, first_seen,
+        last_seen, valid_until). For the build at start: ids must not be indexed yet."""
+        entries = self._entries
+        pack = _RECORD.pack
+        with self._write:
+            for id_, kind, value, agency, country, category, confidence, tlp, *times in rows:
+                key = f"{kind}:{value}"
+                record = pack(
+                    bytes.fromhex(id_.replace("-", "")),
+                    self._agency(agency, country),
+                    self._category(category),
+                    confidence,
+                    _TLP_INDEX[tlp],
+                    *times,
+                )
+                old = entries.get(key)
+                if old is None:
+                    entries[key] = record
+                    if kind == "ip" and "/" in value:
+                        self._count_network(value, 1)
+                else:
+                    entries[key] = old + record
+                self.reports_count += 1
 
     def apply(self, changes: Iterable[ReportChange], position: int | None = None) -> None:
         """Apply changes in event order; active reports are put, others taken out."""

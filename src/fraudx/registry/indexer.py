@@ -12,17 +12,13 @@ import threading
 from collections.abc import Callable
 
 import anyio
-from sqlalchemy import select
 
 from fraudx.platform import outbox
 from fraudx.platform.db import Database
 from fraudx.platform.tasks import pause
+from fraudx.registry import store
 from fraudx.registry.events import TOPIC, ReportChange
 from fraudx.registry.index import LookupIndex
-from fraudx.registry.model import Status
-from fraudx.registry.store import indicators
-
-_BUILD_BATCH = 20000
 
 
 class IndexKeeper:
@@ -34,57 +30,17 @@ class IndexKeeper:
         self.built = False
 
     def build(self, progress: Callable[[int], None] | None = None) -> int:
-        """Load every active report; returns how many. Reads only the columns it needs."""
-        c = indicators.c
-        columns = [
-            c.id,
-            c.kind,
-            c.value,
-            c.agency_code,
-            c.country,
-            c.category,
-            c.confidence,
-            c.tlp,
-            c.first_seen,
-            c.last_seen,
-            c.valid_until,
-        ]
+        """Load every active report; returns how many."""
         loaded = 0
         with self._follow_lock, self._db.read() as session:
             # Changes committed after this point arrive as events; applying one twice or
             # on top of the state read below is harmless (see module docstring).
             start = outbox.last_seq(session)
-            after = ""
-            while True:
-                rows = session.execute(
-                    select(*columns)
-                    .where(c.status == Status.ACTIVE.value, c.id > after)
-                    .order_by(c.id)
-                    .limit(_BUILD_BATCH)
-                ).all()
-                self.index.apply(
-                    ReportChange(
-                        "created",
-                        r.id,
-                        f"{r.kind}:{r.value}",
-                        r.agency_code,
-                        r.country,
-                        r.category,
-                        int(r.confidence),
-                        r.tlp,
-                        True,
-                        int(r.first_seen.timestamp()),
-                        int(r.last_seen.timestamp()),
-                        int(r.valid_until.timestamp()),
-                    )
-                    for r in rows
-                )
+            for rows in store.active_for_index(session):
+                self.index.load(rows)
                 loaded += len(rows)
                 if progress:
                     progress(loaded)
-                if len(rows) < _BUILD_BATCH:
-                    break
-                after = rows[-1].id
         self.index.position = max(self.index.position, start)
         self.built = True
         self.follow()
