@@ -117,8 +117,8 @@ def wrk(script: str, url: str, seconds: int, connections: int) -> dict[str, floa
 
 
 def single_script(token: str, values: list[tuple[str, str]]) -> str:
-    paths = [f"/api/v1/lookup?kind={k}&value={httpx.QueryParams({'v': v})['v']}" for k, v in values]
-    quoted = ",".join(json.dumps(str(httpx.URL(p))) for p in paths[:10000])
+    paths = [f"/api/v1/lookup?kind={k}&value={quote(v, safe='')}" for k, v in values]
+    quoted = ",".join(json.dumps(p) for p in paths[:10000])
     return f"""
 local paths = {{{quoted}}}
 local n = 0

@@ -15,6 +15,7 @@ from fraudx.platform.http import build_app
 from fraudx.platform.settings import Settings
 from fraudx.platform.tasks import running
 from fraudx.registry.api import router as registry_router
+from fraudx.registry.fastpath import LookupFastPath
 
 ROUTERS = [agencies_router, audit_router, registry_router]
 
@@ -37,4 +38,5 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
         lifespan=lifespan,
     )
     app.state.node = node
+    app.add_middleware(LookupFastPath, node=node)
     return app

@@ -124,9 +124,11 @@ class LookupService:
         identifier = self._identify(kind, value, region or principal.country)
         now = self._clock.now()
         result = self._result(identifier, Viewer.of(principal), now)
-        self._recorder.add(
-            [event_for(principal, "registry.lookup", str(identifier), {"listed": result.listed})],
-            [self._sighting(principal, identifier, now)] if result.hit_any else (),
+        self._recorder.add_lookup(
+            principal,
+            str(identifier),
+            result.listed,
+            self._sighting(principal, identifier, now) if result.hit_any else None,
         )
         return result
 
