@@ -343,9 +343,15 @@ def active_reports_of(
             sql, params = f"{select_} IN ({', '.join(['?'] * len(part))})", tuple(part)
         else:
             sql, params = f"{select_} = ANY(%s)", (part,)
+        if not sqlite:
+            # During a bulk import the table grows faster than its statistics: the planner
+            # would believe it small and scan it whole for every chunk.
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         for id_, kind, value, agency, status in connection.exec_driver_sql(sql, params):
             if agency == agency_code and status == "active" and (kind, value) in wanted:
                 found_ids.append(id_)
+        if not sqlite:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
     found: dict[tuple[str, str, str], Indicator] = {}
     for report in get_many(session, found_ids).values():
         found[(report.identifier.kind.value, report.identifier.value, report.category)] = report
