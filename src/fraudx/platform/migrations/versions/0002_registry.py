@@ -19,6 +19,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Outbox events are written and read whole, never queried inside: plain JSON spares
+    # PostgreSQL parsing bulk imports' events into JSONB (no change on SQLite).
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column(
+            "outbox",
+            "payload",
+            type_=sa.JSON(),
+            existing_type=JSONDoc,
+            existing_nullable=False,
+            postgresql_using="payload::json",
+        )
     op.create_table(
         "indicators",
         sa.Column("id", sa.String(36), nullable=False),
@@ -96,6 +107,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column(
+            "outbox",
+            "payload",
+            type_=JSONDoc,
+            existing_type=sa.JSON(),
+            existing_nullable=False,
+            postgresql_using="payload::jsonb",
+        )
     op.drop_table("sightings")
     op.drop_table("indicator_history")
     op.drop_table("indicators")
