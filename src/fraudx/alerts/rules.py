@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from fraudx.alerts import store
 from fraudx.alerts.model import (
@@ -42,6 +43,7 @@ from fraudx.registry.model import Tlp, Viewer, may_see
 log = logging.getLogger("fraudx.alerts")
 
 CONSUMER = "alerts-rules"
+_ENGINE_LOCK = 0x46584152  # names the PostgreSQL lock that serialises rule engines
 
 
 class RuleEngine:
@@ -62,6 +64,7 @@ class RuleEngine:
         self.surge = SurgeWindow(surge_agencies, surge_minutes * 60)
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
         self.loaded = False
+        self._lock = threading.Lock()
 
     # --- start ---------------------------------------------------------------------------
 
@@ -102,8 +105,12 @@ class RuleEngine:
 
     def process_once(self, limit: int = 50) -> int:
         """Turn the next events into alerts; returns how many events were consumed."""
-        if not self.loaded:
-            self.load()
+        with self._lock:
+            if not self.loaded:
+                self.load()
+            return self._process(limit)
+
+    def _process(self, limit: int) -> int:
         with self._db.read() as session:
             start = outbox.position(session, CONSUMER)
             events = outbox.read_after(session, start, limit=limit, topics=[TOPIC, SIGHTING_TOPIC])
@@ -129,6 +136,13 @@ class RuleEngine:
         now = self._clock.now()
         alert_rows, delivery_rows = self._rows(drafts, now)
         with self._db.write() as session:
+            # Another engine (another process) may have taken these events meanwhile:
+            # then this one writes nothing. The lock makes the check hold on PostgreSQL;
+            # SQLite's write transactions are serial already.
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ENGINE_LOCK})
+            if outbox.position(session, CONSUMER) != start:
+                return len(events)  # consumed, by the other engine
             store.insert_alerts(session, alert_rows)
             store.insert_deliveries(session, delivery_rows)
             outbox.save_position(session, CONSUMER, events[-1].seq, now)
