@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +13,8 @@ import httpx
 from fraudx.alerts.delivery import DeliveryFailed, Target
 from fraudx.alerts.model import NATS_SUBJECT_ROOT
 from fraudx.alerts.receiver import DELIVERY, SIGNATURE, TIMESTAMP, sign
+
+log = logging.getLogger("fraudx.alerts.nats")
 
 #: The JetStream stream that keeps every alert subject, so that consumers that were
 #: away read what they missed.
@@ -66,8 +70,17 @@ class NatsSender:
             import nats
             from nats.js.errors import NotFoundError
 
-            self._nc = await nats.connect(
-                self._url, connect_timeout=self._timeout, max_reconnect_attempts=2
+            # Few, quick reconnects: a failed send is retried by the dispatcher anyway,
+            # and nats-py's defaults would hold this queue for minutes.
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    self._url,
+                    connect_timeout=self._timeout,
+                    max_reconnect_attempts=1,
+                    reconnect_time_wait=0.1,
+                    error_cb=_quiet,
+                ),
+                self._timeout * 2,
             )
             self._js = self._nc.jetstream(timeout=self._timeout)
             try:
@@ -94,3 +107,7 @@ class NatsSender:
                 await nc.close()
             except Exception:  # closing a broken connection may fail; it is gone anyway
                 return
+
+
+async def _quiet(exc: Exception) -> None:
+    log.debug("NATS: %s", exc)  # the failed send reports it, once
