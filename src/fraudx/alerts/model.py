@@ -210,9 +210,22 @@ def viewer_of_agency(code: str, kind: AgencyKind | None) -> Viewer:
 
 # --- the matching index ----------------------------------------------------------------
 
-# A subscription is indexed under its most selective non-empty filter only (its anchor);
-# matching probes the anchors a report could hit, then checks the full filter on those few.
-_ANCHORS = ("bank_codes", "phone_prefixes", "tags", "categories", "countries", "kinds")
+# A subscription is indexed under its most selective filter (its anchor): a bank code, a
+# phone prefix or a tag; failing those, under every (kind, category, country) its filters
+# allow, "*" standing for "any". Matching probes the few anchors a report could hit (eight
+# combinations of kind, category and country, one per prefix length in use, its tags),
+# then checks the full filter on those candidates only.
+_ANCHORS = ("bank_codes", "phone_prefixes", "tags")
+_ANY = "*"
+
+
+def _exact_keys(f: Filters) -> list[tuple[str, str, str]]:
+    return [
+        (k, c, n)
+        for k in (sorted(f.kinds) or [_ANY])
+        for c in (sorted(f.categories) or [_ANY])
+        for n in (sorted(f.countries) or [_ANY])
+    ]
 
 
 @dataclass
@@ -223,7 +236,7 @@ class MatchIndex:
     _anchored: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: {a: {} for a in _ANCHORS}
     )
-    _match_all: set[str] = field(default_factory=set)
+    _exact: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     _prefix_lengths: dict[int, int] = field(default_factory=dict)
     # identifier key -> agencies watching it; a tuple, as most have one watcher (memory).
     _watched: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -232,13 +245,17 @@ class MatchIndex:
     def of_agency(self, agency: str) -> list[Subscription]:
         return list(self._by_agency.get(agency, {}).values())
 
+    def _anchor(self, sub: Subscription) -> str | None:
+        return next((a for a in _ANCHORS if getattr(sub.filters, a)), None)
+
     def add(self, sub: Subscription) -> None:
         self.remove(sub.id)
         self.subscriptions[sub.id] = sub
         self._by_agency.setdefault(sub.agency, {})[sub.id] = sub
-        anchor = next((a for a in _ANCHORS if getattr(sub.filters, a)), None)
+        anchor = self._anchor(sub)
         if anchor is None:
-            self._match_all.add(sub.id)
+            for key in _exact_keys(sub.filters):
+                self._exact.setdefault(key, set()).add(sub.id)
             return
         for value in getattr(sub.filters, anchor):
             self._anchored[anchor].setdefault(value, set()).add(sub.id)
@@ -250,16 +267,24 @@ class MatchIndex:
         if sub is None:
             return
         self._by_agency.get(sub.agency, {}).pop(sub_id, None)
-        self._match_all.discard(sub_id)
-        for anchor, table in self._anchored.items():
-            for value in getattr(sub.filters, anchor):
-                ids = table.get(value)
-                if ids and sub_id in ids:
+        anchor = self._anchor(sub)
+        if anchor is None:
+            for key in _exact_keys(sub.filters):
+                ids = self._exact.get(key)
+                if ids is not None:
                     ids.discard(sub_id)
-                    if anchor == "phone_prefixes":
-                        self._prefix_lengths[len(value)] -= 1
                     if not ids:
-                        del table[value]
+                        del self._exact[key]
+            return
+        table = self._anchored[anchor]
+        for value in getattr(sub.filters, anchor):
+            ids = table.get(value)
+            if ids and sub_id in ids:
+                ids.discard(sub_id)
+                if anchor == "phone_prefixes":
+                    self._prefix_lengths[len(value)] -= 1
+                if not ids:
+                    del table[value]
 
     def watch(self, key: str, agency: str) -> None:
         agencies = self._watched.get(key, ())
@@ -283,14 +308,18 @@ class MatchIndex:
 
     def match(self, facts: Facts) -> list[Subscription]:
         """Subscriptions whose filters accept ``facts`` (any agency; TLP is checked later)."""
-        candidates = set(self._match_all)
+        candidates: set[str] = set()
+        exact = self._exact
+        for kind in (facts.kind, _ANY):
+            for category in (facts.category, _ANY):
+                for country in (facts.country, _ANY):
+                    found = exact.get((kind, category, country))
+                    if found:
+                        candidates |= found
         anchored = self._anchored
         for value, anchor in (
             *((b, "bank_codes") for b in facts.bank_keys),
             *((t, "tags") for t in facts.tags),
-            (facts.category, "categories"),
-            (facts.country, "countries"),
-            (facts.kind, "kinds"),
         ):
             found = anchored[anchor].get(value)
             if found:
