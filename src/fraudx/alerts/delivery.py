@@ -15,7 +15,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any, Protocol
 
 import anyio
@@ -81,7 +80,9 @@ class Dispatcher:
         senders: dict[ChannelType, Sender],
         policy: RetryPolicy | None = None,
         interval: float = 1.0,
+        batch_size: int = 100,
     ) -> None:
+        self._batch_size = batch_size
         self._db = db
         self._clock = clock
         self._sealer = sealer
@@ -110,63 +111,67 @@ class Dispatcher:
         with self._db.read() as session:
             return store.due_subscriptions(session, list(self.senders), self._clock.now())
 
-    def _head(self, sub_id: str) -> dict[str, Any] | None:
+    def _batch(self, sub_id: str) -> list[dict[str, Any]]:
         with self._db.read() as session:
-            return store.next_pending(session, sub_id)
+            return store.pending(session, sub_id, self._batch_size)
 
-    def _settle(self, delivery_id: str, **values: Any) -> None:
+    def _settle(
+        self, delivered: list[tuple[str, int]], failed: list[tuple[str, dict[str, Any]]]
+    ) -> None:
         with self._db.write() as session:
-            store.update_delivery(session, delivery_id, **values)
+            store.mark_delivered(session, delivered, self._clock.now())
+            for delivery_id, values in failed:
+                store.update_delivery(session, delivery_id, **values)
 
     async def _drain(self, sub_id: str) -> None:
-        """Send this subscription's pending deliveries in order until none is due."""
+        """Send this subscription's pending deliveries in order until none is due.
+
+        Deliveries go one after another (order) over one kept-alive connection; their
+        outcome is written once per batch, so a crash before that write resends the batch
+        (at least once: receivers drop what they had by the delivery id)."""
         target = await anyio.to_thread.run_sync(self._target, sub_id)
         if target is None or target.channel not in self.senders:
             return
         sender = self.senders[target.channel]
         while True:
-            row = await anyio.to_thread.run_sync(self._head, sub_id)
-            if row is None or row["next_attempt_at"] > self._clock.now():
+            rows = await anyio.to_thread.run_sync(self._batch, sub_id)
+            now = self._clock.now()
+            if not rows or rows[0]["next_attempt_at"] > now:
                 return
-            attempts = int(row["attempts"]) + 1
-            try:
-                await sender.send(target, row["id"], delivery_body(row))
-            except Exception as exc:  # every failure is a retry, whatever its cause
-                reason = str(exc)[:500] or type(exc).__name__
-                now = self._clock.now()
-                if attempts >= self.policy.max_attempts:
-                    log.warning("delivery %s dead-lettered: %s", row["id"], reason)
-                    await anyio.to_thread.run_sync(
-                        partial(
-                            self._settle,
-                            row["id"],
-                            status=DeliveryStatus.DEAD.value,
-                            attempts=attempts,
-                            last_error=reason,
+            delivered: list[tuple[str, int]] = []
+            failed: list[tuple[str, dict[str, Any]]] = []
+            waiting = False
+            for row in rows:
+                if row["next_attempt_at"] > now:
+                    break
+                attempts = int(row["attempts"]) + 1
+                try:
+                    await sender.send(target, row["id"], delivery_body(row))
+                except Exception as exc:  # every failure is a retry, whatever its cause
+                    reason = str(exc)[:500] or type(exc).__name__
+                    if attempts >= self.policy.max_attempts:
+                        log.warning("delivery %s dead-lettered: %s", row["id"], reason)
+                        dead = DeliveryStatus.DEAD.value
+                        failed.append(
+                            (
+                                row["id"],
+                                {"status": dead, "attempts": attempts, "last_error": reason},
+                            )
                         )
-                    )
-                    continue
-                retry_at = now + timedelta(seconds=self.policy.delay(attempts))
-                await anyio.to_thread.run_sync(
-                    partial(
-                        self._settle,
-                        row["id"],
-                        attempts=attempts,
-                        next_attempt_at=retry_at,
-                        last_error=reason,
-                    )
-                )
+                        continue
+                    retry_at = self._clock.now() + timedelta(seconds=self.policy.delay(attempts))
+                    values = {
+                        "attempts": attempts,
+                        "next_attempt_at": retry_at,
+                        "last_error": reason,
+                    }
+                    failed.append((row["id"], values))
+                    waiting = True  # later deliveries wait behind this one: order holds
+                    break
+                delivered.append((row["id"], attempts))
+            await anyio.to_thread.run_sync(self._settle, delivered, failed)
+            if waiting:
                 return
-            await anyio.to_thread.run_sync(
-                partial(
-                    self._settle,
-                    row["id"],
-                    status=DeliveryStatus.DELIVERED.value,
-                    attempts=attempts,
-                    delivered_at=self._clock.now(),
-                    last_error=None,
-                )
-            )
 
     def _spawn(self, due: list[str]) -> list[asyncio.Task[None]]:
         started = []

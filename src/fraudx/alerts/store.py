@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     insert,
@@ -315,18 +316,35 @@ def due_subscriptions(session: Session, channels: Sequence[str], now: datetime) 
     return list(session.execute(query.where(deliveries.c.next_attempt_at <= now)).scalars())
 
 
-def next_pending(session: Session, sub_id: str) -> dict[str, Any] | None:
-    row = session.execute(
-        select(deliveries, alerts.c.body, alerts.c.rule)
+def pending(session: Session, sub_id: str, limit: int) -> list[dict[str, Any]]:
+    """A subscription's next pending deliveries in order, with their alerts' bodies."""
+    rows = session.execute(
+        select(deliveries, alerts.c.body)
         .join(alerts, alerts.c.id == deliveries.c.alert_id)
         .where(
             deliveries.c.subscription_id == sub_id,
             deliveries.c.status == DeliveryStatus.PENDING.value,
         )
         .order_by(deliveries.c.seq)
-        .limit(1)
-    ).first()
-    return dict(row._mapping) if row else None
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def mark_delivered(session: Session, done: Sequence[tuple[str, int]], when: datetime) -> None:
+    if not done:
+        return
+    session.execute(
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("delivery_id"))
+        .values(
+            status=DeliveryStatus.DELIVERED.value,
+            attempts=bindparam("tries"),
+            delivered_at=when,
+            last_error=None,
+        ),
+        [{"delivery_id": d, "tries": a} for d, a in done],
+    )
 
 
 def update_delivery(session: Session, delivery_id: str, **values: Any) -> None:
