@@ -25,7 +25,7 @@ from fraudx.alerts.model import ChannelType, DeliveryStatus
 from fraudx.alerts.rules import pause_or, set_soon
 from fraudx.alerts.sealing import Sealer
 from fraudx.platform.clock import Clock
-from fraudx.platform.db import Database
+from fraudx.platform.db import Bell, Database
 
 log = logging.getLogger("fraudx.alerts.delivery")
 
@@ -81,7 +81,9 @@ class Dispatcher:
         policy: RetryPolicy | None = None,
         interval: float = 1.0,
         batch_size: int = 100,
+        bell: Bell | None = None,
     ) -> None:
+        self._bell = bell or db.bell  # the rule engine's: rings when alerts are written
         self._batch_size = batch_size
         self._db = db
         self._clock = clock
@@ -192,7 +194,7 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
-        unsubscribe = self._db.bell.subscribe(lambda: set_soon(loop, wake))
+        unsubscribe = self._bell.subscribe(lambda: set_soon(loop, wake))
         try:
             while not stop.is_set():
                 wake.clear()

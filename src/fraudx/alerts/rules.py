@@ -32,7 +32,7 @@ from fraudx.alerts.model import (
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import AgencyKind, operator
-from fraudx.platform.db import OUTBOX_WRITTEN
+from fraudx.platform.db import Bell
 from fraudx.platform.runtime import Platform
 from fraudx.platform.tasks import pause
 from fraudx.registry.events import SIGHTING_TOPIC, TOPIC
@@ -65,6 +65,9 @@ class RuleEngine:
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
         self.loaded = False
         self._lock = threading.Lock()
+        #: Rings after alerts commit: delivery workers and SSE streams in this process wake
+        #: (the database's bell rings for every outbox write, far more often).
+        self.bell = Bell()
 
     # --- start ---------------------------------------------------------------------------
 
@@ -146,8 +149,8 @@ class RuleEngine:
             store.insert_alerts(session, alert_rows)
             store.insert_deliveries(session, delivery_rows)
             outbox.save_position(session, CONSUMER, events[-1].seq, now)
-            if alert_rows:  # wake the delivery workers and SSE streams in this process
-                session.info[OUTBOX_WRITTEN] = True
+        if alert_rows:
+            self.bell.ring()
         return len(events)
 
     def _rows(

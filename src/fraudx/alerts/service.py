@@ -18,7 +18,7 @@ from fraudx.alerts.rules import RuleEngine
 from fraudx.alerts.sealing import Sealer
 from fraudx.identifiers import parse
 from fraudx.platform.agencies.model import Principal, Role
-from fraudx.platform.db import OUTBOX_WRITTEN
+from fraudx.platform.db import Bell
 from fraudx.platform.errors import InvalidIdentifier, InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
 
@@ -56,9 +56,9 @@ class AlertService:
         self.engine = engine
         self.sealer = sealer
 
-    def engine_bell(self) -> Any:
+    def engine_bell(self) -> Bell:
         """Rings when alerts are written in this process (SSE streams wake on it)."""
-        return self._db.bell
+        return self.engine.bell
 
     # --- subscriptions -----------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class AlertService:
                 delivered_at=None,
             )
             self._platform.audit.record(session, principal, "alerts.redeliver", delivery_id)
-            session.info[OUTBOX_WRITTEN] = True  # wake the delivery workers
             found = store.get_delivery(session, delivery_id)
         assert found is not None
+        self.engine.bell.ring()  # wake the delivery workers
         return found
