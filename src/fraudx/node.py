@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from fraudx.alerts.channels import NatsSender, WebhookSender
 from fraudx.alerts.delivery import Dispatcher, RetryPolicy, Sender
 from fraudx.alerts.model import ChannelType
-from fraudx.alerts.rules import RuleEngine, RuleRunner
+from fraudx.alerts.rules import RuleEngine
 from fraudx.alerts.sealing import Sealer
 from fraudx.alerts.service import AlertService
+from fraudx.alerts.tasks import RuleRunner
 from fraudx.platform.clock import Clock
 from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform

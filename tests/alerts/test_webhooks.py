@@ -168,3 +168,25 @@ def test_an_unreachable_receiver_is_a_retry(node: Node, agencies: Agencies) -> N
     assert row["status"] == "pending"
     assert row["attempts"] == 1
     assert "Connect" in row["last_error"]
+
+
+def test_the_receiver_refuses_tampered_and_replayed_requests(receiver: Receiver) -> None:
+    import httpx
+
+    body = b'{"id":"a1","rule":"surge","identifier":{"kind":"phone","value":"+66812345678"}}'
+    now = int(time.time())
+    signed = {"X-FraudX-Delivery": "d1", "X-FraudX-Timestamp": str(now)}
+    signed["X-FraudX-Signature"] = sign(SECRET, now, body)
+    assert httpx.post(receiver.url, content=body, headers=signed).status_code == 200
+    tampered = body.replace(b"+6681", b"+6682")
+    assert httpx.post(receiver.url, content=tampered, headers=signed).status_code == 401
+    old = now - 301
+    replayed = signed | {
+        "X-FraudX-Timestamp": str(old),
+        "X-FraudX-Signature": sign(SECRET, old, body),
+    }
+    assert httpx.post(receiver.url, content=body, headers=replayed).status_code == 401
+    assert receiver.refused == [
+        "signature does not match the body",
+        "timestamp outside the tolerance: a replay or a skewed clock",
+    ]

@@ -14,9 +14,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from fraudx.alerts.model import Subscription
-from fraudx.alerts.rules import set_soon
 from fraudx.alerts.service import USERS, AlertService, read_watch_csv
 from fraudx.alerts.store import AlertRow
+from fraudx.alerts.tasks import set_soon
 from fraudx.platform.errors import InvalidInput
 from fraudx.platform.http import CurrentPrincipal, roles
 

@@ -22,8 +22,8 @@ import orjson
 
 from fraudx.alerts import store
 from fraudx.alerts.model import ChannelType, DeliveryStatus
-from fraudx.alerts.rules import pause_or, set_soon
 from fraudx.alerts.sealing import Sealer
+from fraudx.alerts.tasks import pause_or, set_soon
 from fraudx.platform.clock import Clock
 from fraudx.platform.db import Bell, Database
 

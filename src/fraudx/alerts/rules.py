@@ -8,20 +8,16 @@ a report it may not see.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 from sqlalchemy import select, text
 
 from fraudx.alerts import store
+from fraudx.alerts.drafts import to_rows
 from fraudx.alerts.model import (
-    PUSHED,
-    DeliveryStatus,
     Facts,
     MatchIndex,
     Rule,
@@ -34,7 +30,6 @@ from fraudx.platform import outbox
 from fraudx.platform.agencies.model import AgencyKind, operator
 from fraudx.platform.db import Bell
 from fraudx.platform.runtime import Platform
-from fraudx.platform.tasks import pause
 from fraudx.registry.events import SIGHTING_TOPIC, TOPIC
 from fraudx.registry.index import IndexedReport
 from fraudx.registry.lookups import LookupService
@@ -137,7 +132,7 @@ class RuleEngine:
                 for sighting in event.payload["sightings"]:
                     drafts += self._on_sighting(event.id, sighting)
         now = self._clock.now()
-        alert_rows, delivery_rows = self._rows(drafts, now)
+        alert_rows, delivery_rows = to_rows(drafts, self._ids.new_many, self.index.of_agency, now)
         with self._db.write() as session:
             # Another engine (another process) may have taken these events meanwhile:
             # then this one writes nothing. The lock makes the check hold on PostgreSQL;
@@ -152,50 +147,6 @@ class RuleEngine:
         if alert_rows:
             self.bell.ring()
         return len(events)
-
-    def _rows(
-        self, drafts: list[dict[str, Any]], now: datetime
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        alert_ids = self._ids.new_many(len(drafts))
-        alert_rows, delivery_rows = [], []
-        for alert_id, d in zip(alert_ids, drafts, strict=True):
-            body = {
-                "id": alert_id,
-                "rule": d["rule"].value,
-                "identifier": {"kind": d["kind"], "value": d["value"]},
-                "created": now.isoformat(),
-                **d["body"],
-            }
-            alert_rows.append(
-                {
-                    "id": alert_id,
-                    "agency_code": d["agency"],
-                    "rule": d["rule"].value,
-                    "kind": d["kind"],
-                    "value": d["value"],
-                    "indicator_id": d.get("indicator_id"),
-                    "body": body,
-                    "source_event": d["event"],
-                    "created_at": now,
-                }
-            )
-            targets: Iterable[Subscription] = d.get("subs") or self.index.of_agency(d["agency"])
-            for sub in targets:
-                if sub.channel.type in PUSHED:
-                    delivery_rows.append(
-                        {
-                            "id": self._ids.new(),
-                            "alert_id": alert_id,
-                            "subscription_id": sub.id,
-                            "agency_code": sub.agency,
-                            "channel": sub.channel.type.value,
-                            "status": DeliveryStatus.PENDING.value,
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                        }
-                    )
-        return alert_rows, delivery_rows
 
     # --- the rules ---------------------------------------------------------------------------
 
@@ -413,43 +364,3 @@ class RuleEngine:
             }
             for agency, r in sorted(told.items())
         ]
-
-
-class RuleRunner:
-    """Background task: runs the engine when the bell rings, and polls for other writers."""
-
-    name = "alerts-rules"
-
-    def __init__(self, engine: RuleEngine, db_bell: Any, interval: float = 1.0) -> None:
-        self._engine = engine
-        self._bell = db_bell
-        self._interval = interval
-
-    async def run(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-        unsubscribe = self._bell.subscribe(lambda: set_soon(loop, wake))
-        try:
-            while not stop.is_set():
-                wake.clear()
-                while await anyio.to_thread.run_sync(self._engine.process_once):
-                    pass
-                if not wake.is_set():
-                    waiter = asyncio.ensure_future(wake.wait())
-                    await pause_or(stop, waiter, self._interval)
-        finally:
-            unsubscribe()
-
-
-async def pause_or(stop: asyncio.Event, waiter: asyncio.Future[Any], seconds: float) -> None:
-    """Wait for ``waiter`` (a wake-up), ``stop`` or ``seconds``, whichever comes first."""
-    stopper = asyncio.ensure_future(pause(stop, seconds))
-    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for f in (waiter, stopper):
-        f.cancel()
-
-
-def set_soon(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
-    """Set ``event`` from any thread (the bell rings in the committing thread)."""
-    if not loop.is_closed():
-        loop.call_soon_threadsafe(event.set)
