@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -92,6 +93,11 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
         self._interval = interval
         self._draining: dict[str, asyncio.Task[None]] = {}
+        self._targets: dict[str, tuple[float, Target | None]] = {}
+        # Delivered but not yet written (id -> attempts): one writer task takes them all at
+        # once (group commit), so a busy node writes a few times a second, not per alert.
+        self._unsettled: dict[str, int] = {}
+        self._flusher: asyncio.Task[None] | None = None
         self.name = "alerts-delivery-" + "-".join(sorted(c.value for c in senders))
 
     def _target(self, sub_id: str) -> Target | None:
@@ -113,9 +119,36 @@ class Dispatcher:
         with self._db.read() as session:
             return store.due_subscriptions(session, list(self.senders), self._clock.now())
 
-    def _batch(self, sub_id: str) -> list[dict[str, Any]]:
+    async def _cached_target(self, sub_id: str) -> Target | None:
+        cached = self._targets.get(sub_id)
+        if cached is None or cached[0] < time.monotonic():
+            target = await anyio.to_thread.run_sync(self._target, sub_id)
+            cached = (time.monotonic() + 30.0, target)
+            self._targets[sub_id] = cached
+        return cached[1]
+
+    def _batch(self, sub_id: str, skip: frozenset[str]) -> list[dict[str, Any]]:
+        """Pending rows, less those sent and not yet written: ``skip`` is taken before the
+        read, so a row written meanwhile is either skipped or read as delivered."""
         with self._db.read() as session:
-            return store.pending(session, sub_id, self._batch_size)
+            rows = store.pending(session, sub_id, self._batch_size)
+        return [r for r in rows if r["id"] not in skip]
+
+    async def _flush(self) -> None:
+        while self._unsettled:
+            done = dict(self._unsettled)
+            await anyio.to_thread.run_sync(self._settle, list(done.items()), [])
+            for delivery_id in done:  # only now: until written, drains must skip them
+                del self._unsettled[delivery_id]
+
+    def _schedule_flush(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="alerts-settle")
+
+    async def flushed(self) -> None:
+        """Wait until every delivery sent so far is written as delivered."""
+        while self._flusher is not None and not self._flusher.done():
+            await self._flusher
 
     def _settle(
         self, delivered: list[tuple[str, int]], failed: list[tuple[str, dict[str, Any]]]
@@ -131,12 +164,13 @@ class Dispatcher:
         Deliveries go one after another (order) over one kept-alive connection; their
         outcome is written once per batch, so a crash before that write resends the batch
         (at least once: receivers drop what they had by the delivery id)."""
-        target = await anyio.to_thread.run_sync(self._target, sub_id)
+        target = await self._cached_target(sub_id)
         if target is None or target.channel not in self.senders:
             return
         sender = self.senders[target.channel]
         while True:
-            rows = await anyio.to_thread.run_sync(self._batch, sub_id)
+            skip = frozenset(self._unsettled)
+            rows = await anyio.to_thread.run_sync(self._batch, sub_id, skip)
             now = self._clock.now()
             if not rows or rows[0]["next_attempt_at"] > now:
                 return
@@ -171,7 +205,11 @@ class Dispatcher:
                     waiting = True  # later deliveries wait behind this one: order holds
                     break
                 delivered.append((row["id"], attempts))
-            await anyio.to_thread.run_sync(self._settle, delivered, failed)
+            if failed:  # written at once: order depends on a waiting head being seen as such
+                await anyio.to_thread.run_sync(self._settle, delivered, failed)
+            else:
+                self._unsettled.update(delivered)
+                self._schedule_flush()
             if waiting:
                 return
 
@@ -190,6 +228,7 @@ class Dispatcher:
         tasks = self._spawn(await anyio.to_thread.run_sync(self._due))
         if tasks:
             await asyncio.gather(*tasks)
+        await self.flushed()
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -205,5 +244,6 @@ class Dispatcher:
             unsubscribe()
             for task in self._draining.values():
                 task.cancel()
+            await self.flushed()
             for sender in self.senders.values():
                 await sender.close()
