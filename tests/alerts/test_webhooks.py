@@ -190,3 +190,17 @@ def test_the_receiver_refuses_tampered_and_replayed_requests(receiver: Receiver)
         "signature does not match the body",
         "timestamp outside the tolerance: a replay or a skewed clock",
     ]
+
+
+def test_unsubscribing_dead_letters_what_was_waiting(node: Node, agencies: Agencies) -> None:
+    from fraudx.platform.errors import Conflict
+
+    sub_id = _subscribe(node, agencies, "http://127.0.0.1:9/never")
+    _report(node, agencies, 1)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    node.alerts.unsubscribe(bank, sub_id)
+    [alert] = node.alerts.alerts(bank)
+    [row] = node.alerts.deliveries(bank, [alert.id])
+    assert (row["status"], row["last_error"]) == ("dead", "unsubscribed")
+    with pytest.raises(Conflict):
+        node.alerts.redeliver(bank, row["id"])

@@ -103,7 +103,7 @@ class Dispatcher:
     def _target(self, sub_id: str) -> Target | None:
         with self._db.read() as session:
             row = store.subscription_row(session, sub_id)
-        if row is None:
+        if row is None or row["deleted_at"] is not None:
             return None
         sealed = row["secret_sealed"]
         return Target(

@@ -19,7 +19,13 @@ from fraudx.alerts.sealing import Sealer
 from fraudx.identifiers import parse
 from fraudx.platform.agencies.model import Principal, Role
 from fraudx.platform.db import Bell
-from fraudx.platform.errors import InvalidIdentifier, InvalidInput, NotFound, NotPermitted
+from fraudx.platform.errors import (
+    Conflict,
+    InvalidIdentifier,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+)
 from fraudx.platform.runtime import Platform
 
 #: Who may subscribe, watch and read alerts: everyone but observers.
@@ -175,6 +181,9 @@ class AlertService:
             row = store.get_delivery(session, delivery_id)
             if row is None or row["agency_code"] != agency:
                 raise NotFound(f"no delivery {delivery_id} of {agency}")
+            sub = store.subscription_row(session, row["subscription_id"])
+            if sub is None or sub["deleted_at"] is not None:
+                raise Conflict(f"subscription {row['subscription_id']} was deleted")
             store.update_delivery(
                 session,
                 delivery_id,
