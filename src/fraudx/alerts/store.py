@@ -146,8 +146,17 @@ def subscription_row(session: Session, sub_id: str) -> dict[str, Any] | None:
 
 
 def delete_subscription(session: Session, sub_id: str, when: datetime) -> None:
+    """Mark it deleted; what was still waiting for it is dead-lettered."""
     session.execute(
         update(subscriptions).where(subscriptions.c.id == sub_id).values(deleted_at=when)
+    )
+    session.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.subscription_id == sub_id,
+            deliveries.c.status == DeliveryStatus.PENDING.value,
+        )
+        .values(status=DeliveryStatus.DEAD.value, last_error="unsubscribed")
     )
 
 
