@@ -11,10 +11,10 @@ from fraudx.alerts.model import (
     Facts,
     MatchIndex,
     Subscription,
-    SurgeWindow,
     clean_channel,
     clean_filters,
 )
+from fraudx.alerts.surge import SurgeWindow
 from fraudx.platform.errors import InvalidInput
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

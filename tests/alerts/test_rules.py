@@ -187,3 +187,30 @@ def test_each_event_raises_its_alerts_once(node: Node, agencies: Agencies) -> No
     assert run_rules(node) >= 1
     assert run_rules(node) == 0
     assert len(alerts_of(node, "TH-KBANK")) == 1
+
+
+def test_changes_made_by_another_process_are_picked_up(
+    node: Node, agencies: Agencies, settings: object, clock: ManualClock
+) -> None:
+    from fraudx.platform.ids import IdFactory
+    from fraudx.platform.settings import Settings
+
+    assert isinstance(settings, Settings)
+    run_rules(node)  # the engine has loaded
+    worker = Node.open(settings, clock=clock, ids=IdFactory(clock))  # another API worker
+    try:
+        bank = agencies.principal("TH-KBANK", Role.PARTNER)
+        telco = agencies.principal("TH-AIS", Role.PARTNER)
+        sub = worker.alerts.subscribe(bank, {"kinds": ["bank_account"]}, {"type": "inbox"})
+        worker.alerts.upload_watchlist(telco, "lines", [{"kind": "phone", "value": "0812345678"}])
+    finally:
+        worker.close()
+    node.alerts.engine.refresh()
+    police = agencies.principal("TH-CCIB", Role.ANALYST)
+    node.registry.submit(police, ACCOUNT)
+    node.registry.submit(police, {"kind": "phone", "value": "0812345678", "category": "scam_call"})
+    run_rules(node)
+    assert _rules(node, "TH-KBANK") == [Rule.LISTED]
+    assert _rules(node, "TH-AIS") == [Rule.WATCHLIST]
+    node.alerts.unsubscribe(bank, sub.id)
+    assert sub.id not in node.alerts.engine.index.subscriptions

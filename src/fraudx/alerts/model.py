@@ -9,7 +9,6 @@ server-sent event stream); webhook and NATS subscriptions also get a delivery ea
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -178,6 +177,13 @@ class Facts:
         return f"{self.kind}:{self.value}"
 
     @classmethod
+    def of_report(cls, kind: str, value: str, report: Any) -> Facts:
+        """From an active report as the look-up index holds it (``IndexedReport``)."""
+        fields = ("id", "agency", "country", "category", "confidence")
+        change = {f: getattr(report, f) for f in fields}
+        return cls.of_change(change | {"kind": kind, "value": value, "tlp": str(report.tlp)})
+
+    @classmethod
     def of_change(cls, change: Mapping[str, Any]) -> Facts:
         kind, value = str(change["kind"]), str(change["value"])
         bank_keys: tuple[str, ...] = ()
@@ -291,6 +297,16 @@ class MatchIndex:
         if agency not in agencies:
             self._watched[key] = (*agencies, agency)
 
+    def replace_watched(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Every (identifier key, agency) watched, at once (start, or another process
+        changed a list); built aside and swapped in, so matching never sees half of it."""
+        watched: dict[str, tuple[str, ...]] = {}
+        for key, agency in pairs:
+            agencies = watched.get(key, ())
+            if agency not in agencies:
+                watched[key] = (*agencies, agency)
+        self._watched = watched
+
     def unwatch_agency(self, agency: str, keys: Iterable[str]) -> None:
         for key in keys:
             left = tuple(a for a in self._watched.get(key, ()) if a != agency)
@@ -331,40 +347,3 @@ class MatchIndex:
                     candidates |= found
         subs = self.subscriptions
         return [subs[i] for i in sorted(candidates) if subs[i].filters.matches(facts)]
-
-
-# --- surge: N distinct agencies within T minutes ----------------------------------------
-
-
-@dataclass
-class SurgeWindow:
-    """Look-ups per identifier in a sliding window; says when one becomes a surge.
-
-    After a surge the identifier is quiet for one window, so a busy account raises one
-    alert per window, not one per look-up.
-    """
-
-    agencies: int = 3
-    seconds: int = 3600
-    _seen: dict[str, deque[tuple[float, str]]] = field(default_factory=dict)
-    _quiet_until: dict[str, float] = field(default_factory=dict)
-
-    def add(self, key: str, agency: str, at: float) -> set[str] | None:
-        """Record a look-up; returns the distinct agencies when this one makes a surge."""
-        window = self._seen.setdefault(key, deque())
-        window.append((at, agency))
-        while window and window[0][0] < at - self.seconds:
-            window.popleft()
-        if at < self._quiet_until.get(key, 0.0):
-            return None
-        distinct = {a for _, a in window}
-        if len(distinct) < self.agencies:
-            return None
-        self._quiet_until[key] = at + self.seconds
-        return distinct
-
-    def forget_before(self, at: float) -> None:
-        """Drop identifiers with no look-up in the window (memory stays bounded)."""
-        for key in [k for k, w in self._seen.items() if not w or w[-1][0] < at - self.seconds]:
-            del self._seen[key]
-            self._quiet_until.pop(key, None)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from fraudx.alerts import store
 from fraudx.alerts.drafts import to_rows
@@ -22,9 +23,9 @@ from fraudx.alerts.model import (
     MatchIndex,
     Rule,
     Subscription,
-    SurgeWindow,
     viewer_of_agency,
 )
+from fraudx.alerts.surge import SurgeWindow
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import AgencyKind, operator
@@ -63,6 +64,7 @@ class RuleEngine:
         #: Rings after alerts commit: delivery workers and SSE streams in this process wake
         #: (the database's bell rings for every outbox write, far more often).
         self.bell = Bell()
+        self._versions: dict[str, datetime] = {}  # watchlist id -> updated_at, as indexed
 
     # --- start ---------------------------------------------------------------------------
 
@@ -72,22 +74,57 @@ class RuleEngine:
         with self._db.read() as session:
             for sub in store.active_subscriptions(session):
                 self.index.add(sub)
-            for key, agency in store.all_watched(session):
-                self.index.watch(key, agency)
+            self.index.replace_watched(store.all_watched(session))
+            self._versions = store.watchlist_versions(session)
             done = outbox.position(session, CONSUMER)
             since = self._clock.now() - timedelta(seconds=self.surge.seconds)
-            rows = session.execute(
-                select(outbox.outbox.c.payload)
-                .where(outbox.outbox.c.topic == SIGHTING_TOPIC, outbox.outbox.c.seq <= done)
-                .where(outbox.outbox.c.created_at >= since)
-                .order_by(outbox.outbox.c.seq)
-            ).scalars()
-            for payload in rows:
-                for s in payload["sightings"]:
-                    if s["source"] == "lookup":
-                        when = datetime.fromisoformat(s["observed_at"]).timestamp()
-                        self.surge.add(f"{s['kind']}:{s['value']}", s["agency"], when)
+            self.surge.warm(store.sighting_payloads(session, done, since))
         self.loaded = True
+
+    def refresh(self) -> None:
+        """Catch up with subscriptions and watchlists that other processes (API workers
+        apart from this engine) changed; changes made in this process are indexed already."""
+        with self._lock:
+            if not self.loaded:
+                return
+            with self._db.read() as session:
+                current = {s.id: s for s in store.active_subscriptions(session)}
+                versions = store.watchlist_versions(session)
+                if versions != self._versions:  # rare: rebuild the watched identifiers
+                    self.index.replace_watched(store.all_watched(session))
+                    self._versions = versions
+            for sub_id in set(self.index.subscriptions) - set(current):
+                self.index.remove(sub_id)
+            for sub_id in set(current) - set(self.index.subscriptions):
+                self.index.add(current[sub_id])
+
+    # Changes made in this process, applied under the engine's lock so that a concurrent
+    # refresh cannot undo them with what it read just before they committed.
+
+    def subscribed(self, sub: Subscription) -> None:
+        with self._lock:
+            self.index.add(sub)
+
+    def unsubscribed(self, sub_id: str) -> None:
+        with self._lock:
+            self.index.remove(sub_id)
+
+    def watchlist_replaced(
+        self,
+        wl_id: str,
+        when: datetime,
+        agency: str,
+        old: Iterable[str],
+        new: Iterable[str],
+        still_watched: Iterable[tuple[str, str]],
+    ) -> None:
+        with self._lock:
+            self.index.unwatch_agency(agency, old)
+            for key, watcher in still_watched:  # on another of the agency's lists
+                self.index.watch(key, watcher)
+            for key in new:
+                self.index.watch(key, agency)
+            self._versions[wl_id] = when
 
     def _agency(self, code: str) -> tuple[AgencyKind | None, str]:
         if code not in self._agencies:
@@ -328,18 +365,7 @@ class RuleEngine:
     ) -> list[dict[str, Any]]:
         told: dict[str, IndexedReport] = {}
         for r in reports:
-            facts = Facts.of_change(
-                {
-                    "id": r.id,
-                    "kind": kind,
-                    "value": value,
-                    "agency": r.agency,
-                    "country": r.country,
-                    "category": r.category,
-                    "tlp": r.tlp.value,
-                    "confidence": r.confidence,
-                }
-            )
+            facts = Facts.of_report(kind, value, r)
             audience = {r.agency} | {s.agency for s in self.index.match(facts)}
             audience |= set(self.index.watchers(facts.key))
             for agency in audience:

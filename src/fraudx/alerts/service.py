@@ -80,7 +80,7 @@ class AlertService:
             store.add_subscription(session, sub, self.sealer.seal(secret) if secret else None)
             detail = {"channel": the_channel.type.value, "filters": sub.filters.to_json()}
             self._platform.audit.record(session, principal, "alerts.subscribe", sub.id, detail)
-        self.engine.index.add(sub)
+        self.engine.subscribed(sub)
         return sub
 
     def subscriptions(self, principal: Principal) -> list[Subscription]:
@@ -96,7 +96,7 @@ class AlertService:
                 raise NotFound(f"no subscription {sub_id} of {agency}")
             store.delete_subscription(session, sub_id, self._clock.now())
             self._platform.audit.record(session, principal, "alerts.unsubscribe", sub_id)
-        self.engine.index.remove(sub_id)
+        self.engine.unsubscribed(sub_id)
 
     # --- watchlists ----------------------------------------------------------------------
 
@@ -129,12 +129,9 @@ class AlertService:
             )
             detail = {"name": name, "items": len(keys)}
             self._platform.audit.record(session, principal, "alerts.watchlist", wl_id, detail)
-        self.engine.index.unwatch_agency(agency, old)
         with self._db.read() as session:  # the agency may watch a key on another list too
-            for key, watcher in store.all_watched_keys(session, agency, old):
-                self.engine.index.watch(key, watcher)
-        for key in keys:
-            self.engine.index.watch(key, agency)
+            still = list(store.all_watched_keys(session, agency, old))
+        self.engine.watchlist_replaced(wl_id, now, agency, old, keys, still)
         return {"id": wl_id, "name": name, "items": len(keys)}
 
     def watchlists(self, principal: Principal) -> list[dict[str, Any]]:

@@ -34,6 +34,8 @@ from fraudx.alerts.model import (
     clean_filters,
 )
 from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
+from fraudx.platform.outbox import outbox
+from fraudx.registry.events import SIGHTING_TOPIC
 
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -202,6 +204,20 @@ def list_watchlists(session: Session, agency: str) -> list[tuple[str, str, int, 
         .order_by(watchlists.c.name)
     )
     return [(r[0], r[1], int(r[2]), r[3]) for r in session.execute(query)]
+
+
+def sighting_payloads(session: Session, upto: int, since: datetime) -> Iterator[dict[str, Any]]:
+    """Sighting events up to outbox position ``upto`` written since ``since``."""
+    query = (
+        select(outbox.c.payload)
+        .where(outbox.c.topic == SIGHTING_TOPIC, outbox.c.seq <= upto, outbox.c.created_at >= since)
+        .order_by(outbox.c.seq)
+    )
+    yield from session.execute(query).scalars()
+
+
+def watchlist_versions(session: Session) -> dict[str, datetime]:
+    return {r[0]: r[1] for r in session.execute(select(watchlists.c.id, watchlists.c.updated_at))}
 
 
 def all_watched(session: Session) -> Iterator[tuple[str, str]]:

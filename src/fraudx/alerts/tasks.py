@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import anyio
@@ -17,20 +18,27 @@ class RuleRunner:
 
     name = "alerts-rules"
 
-    def __init__(self, engine: RuleEngine, db_bell: Bell, interval: float = 1.0) -> None:
+    def __init__(
+        self, engine: RuleEngine, db_bell: Bell, interval: float = 1.0, refresh: float = 5.0
+    ) -> None:
         self._engine = engine
         self._bell = db_bell
         self._interval = interval
+        self._refresh = refresh  # how often to pick up other processes' subscriptions
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
         unsubscribe = self._bell.subscribe(lambda: set_soon(loop, wake))
+        refreshed = time.monotonic()
         try:
             while not stop.is_set():
                 wake.clear()
                 while await anyio.to_thread.run_sync(self._engine.process_once):
                     pass
+                if time.monotonic() - refreshed > self._refresh:
+                    await anyio.to_thread.run_sync(self._engine.refresh)
+                    refreshed = time.monotonic()
                 if not wake.is_set():
                     waiter = asyncio.ensure_future(wake.wait())
                     await pause_or(stop, waiter, self._interval)
