@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -43,7 +42,7 @@ class Receiver:
         self.received: list[tuple[str, dict[str, Any], float]] = []
         self.refused: list[str] = []
         self.lock = threading.Lock()
-        self.on_receive: Callable[[], None] | None = None
+        self.gate: threading.Event | None = None  # when set up, requests wait for it
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +50,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if receiver.gate is not None:
+                    receiver.gate.wait(20)
                 try:
                     delivery = verify(receiver.secret, dict(self.headers.items()), body)
                 except InvalidSignature as exc:
