@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fraudx import __version__
+from fraudx.alerts.cli import alerts_app, watchlist_app
 from fraudx.demo import demo
 from fraudx.platform.agencies.cli import agency_app, token_app
 from fraudx.platform.audit.cli import audit_app
@@ -40,6 +41,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(indicator_app, name="indicator")
 app.command("lookup")(lookup)
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(watchlist_app, name="watchlist")
 
 
 @app.callback(invoke_without_command=True)

@@ -5,6 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from fraudx.alerts.channels import NatsSender, WebhookSender
+from fraudx.alerts.delivery import Dispatcher, RetryPolicy, Sender
+from fraudx.alerts.model import ChannelType
+from fraudx.alerts.rules import RuleEngine
+from fraudx.alerts.sealing import Sealer
+from fraudx.alerts.service import AlertService
+from fraudx.alerts.tasks import RuleRunner
 from fraudx.platform.clock import Clock
 from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform
@@ -31,6 +38,7 @@ class Node:
     lookups: LookupService
     index: IndexKeeper
     recorder: ReadRecorder
+    alerts: AlertService
 
     @classmethod
     def open(
@@ -40,6 +48,13 @@ class Node:
         categories = Categories.from_setting(settings.extra_categories)
         keeper = IndexKeeper(platform.db, LookupIndex(categories))
         recorder = ReadRecorder(platform.db, platform.clock, platform.ids, platform.audit)
+        lookups = LookupService(platform.db, platform.clock, keeper, recorder)
+        rules = RuleEngine(
+            platform,
+            lookups,
+            surge_agencies=settings.alert_surge_agencies,
+            surge_minutes=settings.alert_surge_minutes,
+        )
         return cls(
             platform=platform,
             registry=RegistryService(
@@ -49,10 +64,21 @@ class Node:
                 recorder,
                 Drafter(categories, settings.extra_categories),
             ),
-            lookups=LookupService(platform.db, platform.clock, keeper, recorder),
+            lookups=lookups,
             index=keeper,
             recorder=recorder,
+            alerts=AlertService(platform, rules, Sealer(settings.home / "alerts.key")),
         )
+
+    def alert_dispatchers(self) -> list[Dispatcher]:
+        """One dispatcher per push backend (webhooks; NATS when FRAUDX_NATS_URL is set)."""
+        policy = RetryPolicy(self.settings.alert_max_attempts, self.settings.alert_retry_seconds)
+        senders: list[tuple[ChannelType, Sender]] = [(ChannelType.WEBHOOK, WebhookSender())]
+        if self.settings.nats_url:
+            senders.append((ChannelType.NATS, NatsSender(self.settings.nats_url)))
+        db, clock, sealer = self.platform.db, self.platform.clock, self.alerts.sealer
+        bell = self.alerts.engine.bell
+        return [Dispatcher(db, clock, sealer, {c: s}, policy, bell=bell) for c, s in senders]
 
     def background_tasks(self) -> list[BackgroundTask]:
         """What ``fraudx serve`` runs beside the API (dispatchers, index refresh, expiry)."""
@@ -60,6 +86,8 @@ class Node:
             IndexFollower(self.index),
             RecorderFlusher(self.recorder),
             ExpirySweeper(self.registry),
+            RuleRunner(self.alerts.engine, self.platform.db.bell),
+            *self.alert_dispatchers(),
         ]
 
     @property

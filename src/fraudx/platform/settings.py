@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified API token is trusted without the DB."
     )
+    nats_url: str | None = Field(
+        default=None, description="NATS server for alert delivery by JetStream, nats://host:4222."
+    )
+    alert_max_attempts: int = Field(
+        default=8, ge=1, description="Webhook/NATS attempts before a delivery is dead-lettered."
+    )
+    alert_retry_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubles each attempt (with jitter)."
+    )
+    alert_surge_agencies: int = Field(
+        default=3, ge=2, description="Surge: this many distinct agencies looking one up…"
+    )
+    alert_surge_minutes: int = Field(default=60, ge=1, description="…within this many minutes.")
 
     @field_validator("country")
     @classmethod

@@ -1,0 +1,1 @@
+"""Alerts: rules over registry events, subscriptions and watchlists, delivery that never drops."""
