@@ -57,19 +57,19 @@ class IndexKeeper:
         if not self.built:  # the build will read the current state anyway
             return 0
         applied = 0
+        batch = 20  # events at a time: one import event can carry thousands of changes
         with self._follow_lock:
             while True:
                 with self._db.read() as session:
-                    # Few at a time: one import event can carry thousands of changes.
                     events = outbox.read_after(
-                        session, self.index.position, limit=20, topics=[TOPIC]
+                        session, self.index.position, limit=batch, topics=[TOPIC]
                     )
-                if not events:
-                    return applied
                 for event in events:
                     changes = [ReportChange.of(c) for c in event.payload["changes"]]
                     self.index.apply(changes, event.seq)
                     applied += len(changes)
+                if len(events) < batch:  # caught up: no second read to learn it
+                    return applied
 
 
 class IndexFollower:

@@ -126,11 +126,17 @@ class RegistryService:
         """Report one indicator; returns it and whether it is new (else it was updated)."""
         _, country = self._reporter(principal)
         draft = self.draft(fields, country)
+        now = self._clock.now()
         with self._db.write() as session:
             [(indicator_id, change)] = self._write(
-                session, principal, [draft], audit_target=draft.key
+                session, principal, [draft], audit_target=draft.key, now=now
             )
-            indicator = store.get(session, indicator_id)
+            # A new report is exactly its draft; an updated one is read back whole.
+            indicator = (
+                _new_report(indicator_id, draft, *self._reporter(principal), now)
+                if change == Change.CREATED
+                else store.get(session, indicator_id)
+            )
         self._keeper.follow()
         assert indicator is not None
         return indicator, change == Change.CREATED
@@ -265,12 +271,13 @@ class RegistryService:
         drafts: list[IndicatorDraft],
         *,
         audit_target: str | None,
+        now: datetime | None = None,
     ) -> list[tuple[str, str]]:
         """Create or update the agency's reports for these drafts, in ``session``; returns
         (id, change) per report written. New reports go straight from draft to row: a
         bulk import makes no record objects it does not need."""
         agency, country = self._reporter(principal)
-        now = self._clock.now()
+        now = now or self._clock.now()
         existing = store.active_reports_of(
             session, agency, [(d.identifier.kind.value, d.identifier.value) for d in drafts]
         )
@@ -539,6 +546,32 @@ def _filter_detail(filters: store.SearchFilter) -> dict[str, Any]:
         if value:
             detail[f.name] = value.isoformat() if isinstance(value, datetime) else value
     return detail
+
+
+def _new_report(
+    id_: str, draft: IndicatorDraft, agency: str, country: str, now: datetime
+) -> Indicator:
+    """The record ``store.insert_new`` writes for a draft."""
+    return Indicator(
+        id=id_,
+        identifier=draft.identifier,
+        category=draft.category,
+        confidence=draft.confidence,
+        tlp=draft.tlp,
+        status=Status.ACTIVE,
+        agency_code=agency,
+        country=country,
+        valid_from=draft.valid_from,
+        valid_until=draft.valid_until,
+        first_seen=now,
+        last_seen=now,
+        created_at=now,
+        updated_at=now,
+        case_ref=draft.case_ref,
+        description=draft.description,
+        tags=draft.tags,
+        region=draft.region,
+    )
 
 
 def _merge(earlier: IndicatorDraft, later: IndicatorDraft) -> IndicatorDraft:
