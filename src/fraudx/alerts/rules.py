@@ -61,6 +61,7 @@ class RuleEngine:
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
         self.loaded = False
         self._lock = threading.Lock()
+        self._batch = 5  # events per pass; adapts to their size (see process_once)
         #: Rings after alerts commit: delivery workers and SSE streams in this process wake
         #: (the database's bell rings for every outbox write, far more often).
         self.bell = Bell()
@@ -138,12 +139,15 @@ class RuleEngine:
 
     # --- one pass --------------------------------------------------------------------------
 
-    def process_once(self, limit: int = 50) -> int:
-        """Turn the next events into alerts; returns how many events were consumed."""
+    def process_once(self, limit: int | None = None) -> int:
+        """Turn the next events into alerts; returns how many events were consumed.
+
+        Without ``limit``, as many events as keeps a pass to a few thousand changes: one
+        event of a bulk import carries thousands, a submit's carries one."""
         with self._lock:
             if not self.loaded:
                 self.load()
-            return self._process(limit)
+            return self._process(limit or self._batch)
 
     def _process(self, limit: int) -> int:
         with self._db.read() as session:
@@ -151,6 +155,8 @@ class RuleEngine:
             events = outbox.read_after(session, start, limit=limit, topics=[TOPIC, SIGHTING_TOPIC])
         if not events:
             return 0
+        size = sum(len(e.payload.get("changes", e.payload.get("sightings", ()))) for e in events)
+        self._batch = min(50, self._batch * 2) if size <= 2000 else max(1, self._batch // 4)
         drafts: list[dict[str, Any]] = []
         revoked = [
             c["id"]
