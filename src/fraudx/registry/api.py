@@ -434,16 +434,19 @@ async def lookup(
 async def lookup_batch(request: Request, principal: CurrentPrincipal) -> Response:
     # Parsed by hand: validating 10,000 items through pydantic costs more than looking
     # them all up.
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("body", f"not JSON: {exc}") from None
-    items = body.get("items") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise InvalidInput("items", 'send {"items": [{"kind": ..., "value": ..., "region": ...}]}')
+    raw = await request.body()
     lookups = node_of(request).lookups
 
-    def answer() -> bytes:
+    def answer() -> bytes:  # in a worker thread: the event loop keeps serving others
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput("body", f"not JSON: {exc}") from None
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise InvalidInput(
+                "items", 'send {"items": [{"kind": ..., "value": ..., "region": ...}]}'
+            )
         results = lookups.lookup_many(principal, items)
         return batch_json([_item_json(r) if isinstance(r, LookupError_) else r for r in results])
 
