@@ -34,7 +34,7 @@ MAX_BATCH = 10_000
 _KINDS = {k.value: k for k in IdentifierKind}
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _cached_parse(kind: IdentifierKind, raw: str, region: str | None) -> Identifier | str:
     """A parsed identifier, or the reason it does not parse (errors are cached too)."""
     try:
