@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from fraudx import __version__
+from fraudx.exchange.taxii import router as taxii_router
 from fraudx.node import Node
 from fraudx.platform.agencies.api import router as agencies_router
 from fraudx.platform.audit.api import router as audit_router
@@ -16,7 +17,7 @@ from fraudx.platform.settings import Settings
 from fraudx.platform.tasks import running
 from fraudx.registry.api import router as registry_router
 
-ROUTERS = [agencies_router, audit_router, registry_router]
+ROUTERS = [agencies_router, audit_router, registry_router, taxii_router]
 
 
 def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:

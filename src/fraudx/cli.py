@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fraudx import __version__
 from fraudx.demo import demo
+from fraudx.exchange.cli import node_app, peer_app
 from fraudx.platform.agencies.cli import agency_app, token_app
 from fraudx.platform.audit.cli import audit_app
 from fraudx.platform.cli import db_app
@@ -40,6 +41,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(indicator_app, name="indicator")
 app.command("lookup")(lookup)
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(node_app, name="node")
+app.add_typer(peer_app, name="peer")
 
 
 @app.callback(invoke_without_command=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from fraudx.exchange.service import ExchangeService
+from fraudx.exchange.sync import PeerSync, Publisher, Syncer
 from fraudx.platform.clock import Clock
 from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform
@@ -31,6 +33,7 @@ class Node:
     lookups: LookupService
     index: IndexKeeper
     recorder: ReadRecorder
+    exchange: ExchangeService
 
     @classmethod
     def open(
@@ -40,18 +43,20 @@ class Node:
         categories = Categories.from_setting(settings.extra_categories)
         keeper = IndexKeeper(platform.db, LookupIndex(categories))
         recorder = ReadRecorder(platform.db, platform.clock, platform.ids, platform.audit)
+        registry = RegistryService(
+            platform,
+            categories,
+            keeper,
+            recorder,
+            Drafter(categories, settings.extra_categories),
+        )
         return cls(
             platform=platform,
-            registry=RegistryService(
-                platform,
-                categories,
-                keeper,
-                recorder,
-                Drafter(categories, settings.extra_categories),
-            ),
+            registry=registry,
             lookups=LookupService(platform.db, platform.clock, keeper, recorder),
             index=keeper,
             recorder=recorder,
+            exchange=ExchangeService(platform, registry),
         )
 
     def background_tasks(self) -> list[BackgroundTask]:
@@ -60,6 +65,8 @@ class Node:
             IndexFollower(self.index),
             RecorderFlusher(self.recorder),
             ExpirySweeper(self.registry),
+            Publisher(self.exchange),
+            PeerSync(Syncer(self.exchange)),
         ]
 
     @property

@@ -20,6 +20,7 @@ TABLE_MODULES = [
     "fraudx.platform.audit.store",
     "fraudx.platform.outbox",
     "fraudx.registry.store",
+    "fraudx.exchange.store",
 ]
 
 
