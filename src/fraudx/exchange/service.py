@@ -159,15 +159,15 @@ class ExchangeService:
             ).first()
             if owner is None or owner[0] is not None:
                 raise NotFound(f"no report {indicator_id} of this node")
-            authors = set(
-                session.execute(
-                    select(audit_log.c.actor).where(
-                        audit_log.c.target == indicator_id,
-                        audit_log.c.action.in_(["indicator.created", "indicator.updated"]),
-                    )
-                ).scalars()
-            )
-            if principal.actor in authors:
+            authors = session.execute(
+                select(audit_log.c.actor, audit_log.c.token_id).where(
+                    audit_log.c.target == indicator_id,
+                    audit_log.c.action.in_(["indicator.created", "indicator.updated"]),
+                )
+            ).all()
+            # People are told apart by their token (a CLI operator by their login name).
+            me = principal.token_id or principal.actor
+            if any((token or actor) == me for actor, token in authors):
                 raise NotPermitted("the two-person rule needs a second analyst to approve")
             store.approve(session, indicator_id, principal.actor, self._clock.now())
             self._platform.audit.record(session, principal, "exchange.approve", indicator_id)
