@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import anyio
@@ -90,23 +91,30 @@ class Syncer:
     ) -> None:
         with self._db.read() as session:
             after = store.cursor(session, peer.name, collection)
-        while True:
-            page = client.objects(collection, after, page_size)
-            if page.node != node_id:
-                raise FraudXError("the peer changed its node id during a pull")
-            received = self._exchange.import_objects(peer.name, node_id, page.objects)
-            result.received += len(page.objects)
-            result.created += received.outcome.created
-            result.updated += received.outcome.updated
-            result.revoked += received.outcome.revoked
-            result.unchanged += received.outcome.unchanged
-            result.refused += received.failures
-            if page.last is not None:
-                after = page.last
-                with self._db.write() as session:
-                    store.save_cursor(session, peer.name, collection, after, self._clock.now())
-            if not page.more or not page.objects:
-                return
+        # The next page is fetched (and its signature checked) while this one is stored:
+        # the peer's work and the network overlap with the local import.
+        with ThreadPoolExecutor(1, thread_name_prefix="fraudx-pull") as prefetch:
+            upcoming = prefetch.submit(client.objects, collection, after, page_size)
+            while True:
+                page = upcoming.result()
+                if page.more and page.objects and page.last is not None:
+                    upcoming = prefetch.submit(client.objects, collection, page.last, page_size)
+                if page.node != node_id:
+                    raise FraudXError("the peer changed its node id during a pull")
+                received = self._exchange.import_objects(peer.name, node_id, page.objects)
+                result.received += len(page.objects)
+                result.created += received.outcome.created
+                result.updated += received.outcome.updated
+                result.revoked += received.outcome.revoked
+                result.unchanged += received.outcome.unchanged
+                result.refused += received.failures
+                if page.last is not None:
+                    with self._db.write() as session:
+                        store.save_cursor(
+                            session, peer.name, collection, page.last, self._clock.now()
+                        )
+                if not page.more or not page.objects:
+                    return
 
     def sync_all(self) -> list[SyncResult]:
         return [self.sync(peer) for peer in self.peers()]

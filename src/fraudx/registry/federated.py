@@ -132,16 +132,18 @@ def import_reports(
     ensure_agencies(session, list(latest.values()), now)
     existing = held(session, list(latest))
     fresh = iter(new_ids)
-    inserts: list[Indicator] = []
+    inserts: list[tuple[str, Indicator]] = []
     updates: list[Indicator] = []
     changes: list[dict[str, Any]] = []
     for key, report in latest.items():
         incoming = report.indicator
         previous = existing.get(key)
         if previous is None:
-            local = replace(incoming, id=next(fresh))
-            inserts.append(local)
-            changes.append(change_of(local, _change(None, local)))
+            local_id = next(fresh)
+            inserts.append((local_id, incoming))
+            snapshot = change_of(incoming, _change(None, incoming))
+            snapshot["id"] = local_id  # the snapshot names the local report
+            changes.append(snapshot)
             outcome.created += 1
         elif incoming.updated_at <= previous.updated_at:
             outcome.unchanged += 1
@@ -189,7 +191,7 @@ _COLUMNS = (
 )
 
 
-def _insert(session: Session, reports: Sequence[Indicator]) -> None:
+def _insert(session: Session, reports: Sequence[tuple[str, Indicator]]) -> None:
     """Insert through the driver (executemany on SQLite, COPY on PostgreSQL): a pull of
     100,000 reports would spend more in SQLAlchemy's per-value processing than in SQL."""
     connection = session.connection()
@@ -198,11 +200,13 @@ def _insert(session: Session, reports: Sequence[Indicator]) -> None:
     def when(value: datetime | None) -> datetime | str | None:
         if value is None or not sqlite:
             return value
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if value.utcoffset():
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     rows = [
         (
-            r.id,
+            local_id,
             r.identifier.kind.value,
             r.identifier.value,
             r.agency_code,
@@ -225,7 +229,7 @@ def _insert(session: Session, reports: Sequence[Indicator]) -> None:
             r.origin_node,
             r.origin_id,
         )
-        for r in reports
+        for local_id, r in reports
     ]
     columns = ", ".join(_COLUMNS)
     if sqlite:
