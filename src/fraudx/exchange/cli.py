@@ -8,8 +8,10 @@ Other tools depend on these exact forms: ``fraudx node keygen``, ``fraudx node s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -17,13 +19,18 @@ from rich.table import Table
 from fraudx.exchange.signing import NodeKey, key_path
 from fraudx.exchange.sync import Syncer
 from fraudx.node import Node
+from fraudx.platform.agencies.model import operator
 from fraudx.platform.console import err, local_operator, out
+from fraudx.platform.errors import InvalidInput
 from fraudx.platform.settings import Settings
 
 node_app = typer.Typer(
     help="This node's identity between nodes (Ed25519 keys).", no_args_is_help=True
 )
 peer_app = typer.Typer(help="Peer nodes this node exchanges indicators with.", no_args_is_help=True)
+stix_app = typer.Typer(
+    help="STIX 2.1 bundles from other tools (MISP, OpenCTI).", no_args_is_help=True
+)
 
 
 @contextmanager
@@ -119,3 +126,30 @@ def approve(indicator_id: str = typer.Argument(..., help="The report to let leav
     with open_node() as node:
         node.exchange.approve(local_operator(), indicator_id)
     out.print(f"approved {indicator_id} for peers")
+
+
+@stix_app.command("import")
+def import_bundle(
+    path: Path = typer.Argument(
+        ..., help="A STIX 2.1 bundle (JSON), e.g. a MISP or OpenCTI export."
+    ),
+    agency: str = typer.Option(..., "--agency", help="Report them as this agency (e.g. TH-CCIB)."),
+    category: str | None = typer.Option(
+        None, "--category", help="One category for all (default: by identifier kind)."
+    ),
+) -> None:
+    """Import what can be mapped; list what cannot, with the reason."""
+    try:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput("path", f"{path}: {exc}") from None
+    with open_node() as node:
+        me = local_operator()
+        acting = operator(me.actor.removeprefix("cli:"), node.platform.agencies.get(me, agency))
+        report, mapped = node.exchange.import_bundle(acting, bundle, category)
+    out.print(
+        f"imported {report.accepted} (new {report.created}, updated {report.updated}); "
+        f"not mapped {len(mapped.unmapped)}"
+    )
+    for stix_id, reason in mapped.unmapped:
+        err.print(f"  {stix_id}: {reason}", markup=False)

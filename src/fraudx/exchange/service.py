@@ -8,7 +8,7 @@ nothing travels beyond what its origin decided (the origin serves every peer its
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
 from fraudx.exchange import stix, store
+from fraudx.exchange.interop import Mapped, map_bundle
 from fraudx.exchange.model import ObjectsPage, collection_id, peer_report, status_resource
 from fraudx.exchange.policy import Grant, PeerView, Policy, load_policy
 from fraudx.exchange.signing import (
@@ -36,7 +37,7 @@ from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitte
 from fraudx.platform.runtime import Platform
 from fraudx.registry.events import TOPIC
 from fraudx.registry.federated import PeerImport, PeerReport
-from fraudx.registry.service import RegistryService
+from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 
 PUBLISHER = "exchange.publisher"
@@ -293,6 +294,24 @@ class ExchangeService:
         if found is None:
             raise NotFound(f"no status {status_id}")
         return found
+
+    # --- bundles from other tools ------------------------------------------------------
+
+    def import_bundle(
+        self, principal: Principal, bundle: Mapping[str, Any], category: str | None = None
+    ) -> tuple[ImportReport, Mapped]:
+        """Import the indicators of a STIX bundle from another tool (MISP, OpenCTI) as the
+        principal's agency's reports; the rows the registry refused come back by STIX id."""
+        mapped = map_bundle(bundle, self._clock.now(), category)
+        report = self.registry.import_records(principal, mapped.rows)
+        for problem in report.rejected:
+            source = (
+                mapped.sources[problem.line - 2]
+                if 2 <= problem.line < len(mapped.sources) + 2
+                else "?"
+            )
+            mapped.unmapped.append((source, f"{problem.field}: {problem.reason}"))
+        return report, mapped
 
     # --- peers ------------------------------------------------------------------------
 
