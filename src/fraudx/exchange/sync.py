@@ -157,12 +157,18 @@ class PeerSync:
         self._interval = interval
 
     async def run(self, stop: asyncio.Event) -> None:
+        failing: dict[str, str] = {}  # a peer's error is logged when it starts or changes
         while not stop.is_set():
             results = await anyio.to_thread.run_sync(self._syncer.sync_all)
             for result in results:
                 if result.error:
-                    log.warning("sync with %s failed: %s", result.peer, result.error)
-                elif result.received:
+                    if failing.get(result.peer) != result.error:
+                        log.warning("sync with %s failed: %s", result.peer, result.error)
+                    failing[result.peer] = result.error
+                    continue
+                if failing.pop(result.peer, None):
+                    log.warning("sync with %s works again", result.peer)
+                if result.received:
                     log.info("sync %s", result.line())
             await pause(stop, self._interval)
 
