@@ -66,7 +66,7 @@ class Node:
             RecorderFlusher(self.recorder),
             ExpirySweeper(self.registry),
             Publisher(self.exchange),
-            PeerSync(Syncer(self.exchange)),
+            PeerSync(Syncer(self.exchange), self.settings.peer_pull_seconds),
         ]
 
     @property
