@@ -17,8 +17,8 @@ from typing import Any
 from fraudx.exchange import stix
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform.errors import InvalidInput
-from fraudx.registry.federated import PeerReport, revoke_reason
 from fraudx.registry.model import Indicator, Status, Tlp
+from fraudx.registry.origin import PeerReport, revoke_reason
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"

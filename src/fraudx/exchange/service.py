@@ -36,7 +36,7 @@ from fraudx.platform.audit.store import audit_log
 from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
 from fraudx.registry.events import TOPIC
-from fraudx.registry.federated import PeerImport, PeerReport
+from fraudx.registry.origin import PeerImport, PeerReport
 from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 

@@ -10,43 +10,20 @@ them. The reporting agency is registered here (with its kind and country) if unk
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from fraudx.identifiers import Identifier
 from fraudx.platform.agencies import store as agency_store
 from fraudx.platform.agencies.model import draft_agency
 from fraudx.platform.errors import InvalidInput
 from fraudx.registry.events import Change, change_of
-from fraudx.registry.model import Indicator, RevokeReason, Status
+from fraudx.registry.model import Indicator, Status
+from fraudx.registry.origin import PeerImport, PeerReport
 from fraudx.registry.store import indicator_of, indicators, row_of, tags_column
-
-
-@dataclass(frozen=True, slots=True)
-class PeerReport:
-    """A report as a peer node holds it (read from its STIX indicator)."""
-
-    indicator: Indicator  # id, origin_node and origin_id as at the origin
-    agency_kind: str
-    agency_name: str
-
-    @property
-    def origin(self) -> tuple[str, str]:
-        assert self.indicator.origin_node is not None
-        assert self.indicator.origin_id is not None
-        return self.indicator.origin_node, self.indicator.origin_id
-
-
-@dataclass
-class PeerImport:
-    created: int = 0
-    updated: int = 0
-    revoked: int = 0
-    unchanged: int = 0
 
 
 def ensure_agencies(session: Session, reports: Sequence[PeerReport], now: datetime) -> None:
@@ -261,16 +238,3 @@ def _update_row(r: Indicator) -> dict[str, Any]:
         "revoked_reason": r.revoked_reason.value if r.revoked_reason else None,
         "revoked_at": r.revoked_at,
     }
-
-
-def revoke_reason(raw: str | None) -> RevokeReason | None:
-    if not raw:
-        return None
-    try:
-        return RevokeReason(raw)
-    except ValueError:
-        return RevokeReason.OTHER
-
-
-def identifier_of(kind: Any, value: str) -> Identifier:
-    return Identifier(kind, value)

@@ -43,6 +43,7 @@ from fraudx.registry.model import (
     parse_reason,
     visible_tlps,
 )
+from fraudx.registry.origin import PeerImport, PeerReport
 from fraudx.registry.recorder import ReadRecorder
 
 log = logging.getLogger("fraudx.registry")
@@ -529,15 +530,13 @@ class RegistryService:
 
     # --- reports from peer nodes (fraudx.exchange) -------------------------------------
 
-    def import_from_peer(
-        self, principal: Principal, reports: list[federated.PeerReport]
-    ) -> federated.PeerImport:
+    def import_from_peer(self, principal: Principal, reports: list[PeerReport]) -> PeerImport:
         """Store reports a peer node sent, keeping their origin: idempotent by (origin
         node, origin id); newer versions update or revoke. Only the exchange calls this,
         as the node itself (admin) on behalf of a peer it checked."""
         principal.require(Role.ADMIN, Role.PEER)
         if not reports:
-            return federated.PeerImport()
+            return PeerImport()
         now = self._clock.now()
         with self._db.write() as session:
             outcome, changes = federated.import_reports(
