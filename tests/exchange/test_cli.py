@@ -15,6 +15,7 @@ from fraudx.exchange.signing import NodeKey
 from fraudx.node import Node
 from fraudx.platform.agencies.model import Role
 from fraudx.platform.errors import NotPermitted
+from fraudx.registry.store import SearchFilter
 from tests.conftest import bearer
 from tests.exchange.conftest import OPERATOR, analyst
 
@@ -84,3 +85,24 @@ def test_two_person_rule(node: Node, client: TestClient) -> None:
         node.exchange.approve(author, indicator.id)
     node.exchange.approve(analyst(node), indicator.id)
     assert len(client.get(url, headers=headers).json()["objects"]) == 1
+
+
+def test_federation_demo_sets_up_six_peered_nodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FRAUDX_DATABASE_URL", raising=False)
+    code = run(["demo", "--federation", "--no-serve", "--home", str(tmp_path), "--port", "18700"])
+    assert code == 0
+    printed = capsys.readouterr().err
+    assert "http://127.0.0.1:18704/api/v1/lookup" in printed  # the Thai node
+    from fraudx.exchange.demo import COUNTRIES, _settings
+
+    for country in COUNTRIES:
+        node = Node.open(_settings(tmp_path / "federation", country))
+        try:
+            peers = node.exchange.list_peers(OPERATOR)
+            assert len(peers) == 5
+            assert country.lower() not in {p.name for p in peers}
+            assert len(list(node.registry.export(OPERATOR, SearchFilter()))) == 5
+        finally:
+            node.close()

@@ -39,10 +39,10 @@ BANK = {
 }
 #: A mobile prefix per country, for the seeded scam-call numbers.
 MOBILE = {
-    "CN": "+86138001",
+    "CN": "+861380013",
     "KH": "+8551220",
-    "LA": "+85620550",
-    "MM": "+9597912",
+    "LA": "+856205512",
+    "MM": "+95979123",
     "TH": "+6681230",
     "VN": "+8490123",
 }
