@@ -201,3 +201,23 @@ def test_imported_reports_are_not_passed_on(kh: Node, th: Node, in_process: InPr
     assert len(imported(th)) == 1
     th.exchange.publish_all()
     assert _all_objects(th) == []
+
+
+def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) -> None:
+    """The receiving side's storage (driver inserts, upserts) on SQLite and PostgreSQL."""
+    in_process.serve(kh)
+    peer(node, kh)
+    syncer = in_process.syncer(node)
+    ids = [report(kh, f"+85512{800000 + n}") for n in range(12)]
+    [first] = syncer.sync_all()
+    assert (first.error, first.created) == (None, 12)
+    clock = kh.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=1))
+    kh.registry.revoke(analyst(kh), ids[0], "resolved")
+    report(kh, "+85512800001", confidence=77)
+    kh.exchange.publish_all()
+    [second] = syncer.sync_all()
+    assert (second.revoked, second.updated, second.created) == (1, 1, 0)
+    assert imported(node) == {k: v for k, v in own(kh).items()}
+    assert node.exchange.import_objects("kh", "kh", _all_objects(kh)).outcome.unchanged == 12

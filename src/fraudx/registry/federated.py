@@ -174,12 +174,16 @@ def _insert(session: Session, reports: Sequence[tuple[str, Indicator]]) -> None:
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
 
+    texts: dict[datetime, str] = {}  # a page's times are a few instants over and over
+
     def when(value: datetime | None) -> datetime | str | None:
         if value is None or not sqlite:
             return value
-        if value.utcoffset():
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        text = texts.get(value)
+        if text is None:
+            utc = value.astimezone(UTC) if value.utcoffset() else value
+            text = texts[value] = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return text
 
     rows = [
         (
