@@ -60,6 +60,35 @@ class Received:
     failures: list[tuple[str, str]]
 
 
+@dataclass
+class Parsed:
+    """A page of a peer's objects read into reports, before they are stored."""
+
+    reports: list[PeerReport]
+    successes: list[str]
+    failures: list[tuple[str, str]]
+
+
+def parse_objects(signer: str, objects: Sequence[Any]) -> Parsed:
+    """Read a peer's objects; what cannot be read is listed with its reason."""
+    parsed = Parsed([], [], [])
+    for obj in objects:
+        stix_id = str(obj.get("id")) if isinstance(obj, dict) else "?"
+        if isinstance(obj, dict) and obj.get("type") in CONTEXT_TYPES:
+            continue  # context every bundle may carry
+        try:
+            if not isinstance(obj, dict):
+                raise InvalidInput("objects", "not a JSON object")
+            parsed.reports.append(peer_report(obj, signer))
+            parsed.successes.append(stix_id)
+        except InvalidInput as exc:
+            parsed.failures.append((stix_id, exc.detail))
+    return parsed
+
+
+CONTEXT_TYPES = frozenset({"identity", "extension-definition", "marking-definition"})
+
+
 class ExchangeService:
     def __init__(
         self, platform: Platform, registry: RegistryService, policy: Policy | None = None
@@ -265,27 +294,13 @@ class ExchangeService:
         return body_
 
     def import_objects(self, peer: str, signer: str, objects: Sequence[Any]) -> Received:
-        reports: list[PeerReport] = []
-        successes: list[str] = []
-        failures: list[tuple[str, str]] = []
-        for obj in objects:
-            stix_id = str(obj.get("id")) if isinstance(obj, dict) else "?"
-            if isinstance(obj, dict) and obj.get("type") in (
-                "identity",
-                "extension-definition",
-                "marking-definition",
-            ):
-                continue  # context every bundle may carry
-            try:
-                if not isinstance(obj, dict):
-                    raise InvalidInput("objects", "not a JSON object")
-                reports.append(peer_report(obj, signer))
-                successes.append(stix_id)
-            except InvalidInput as exc:
-                failures.append((stix_id, exc.detail))
+        """Read and store objects a peer signed (pull pages and pushes alike)."""
+        return self.store_parsed(peer, parse_objects(signer, objects))
+
+    def store_parsed(self, peer: str, parsed: Parsed) -> Received:
         actor = Principal(Role.PEER, None, None, None, f"peer:{peer}")
-        outcome = self.registry.import_from_peer(actor, reports)
-        return Received(outcome, successes, failures)
+        outcome = self.registry.import_from_peer(actor, parsed.reports)
+        return Received(outcome, parsed.successes, parsed.failures)
 
     def status(self, principal: Principal, status_id: str) -> dict[str, Any]:
         self.peer_view(principal)

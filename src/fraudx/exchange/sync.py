@@ -13,13 +13,14 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import anyio
 import httpx
 
 from fraudx.exchange import store
-from fraudx.exchange.client import PeerClient
-from fraudx.exchange.service import ExchangeService
+from fraudx.exchange.client import Page, PeerClient
+from fraudx.exchange.service import ExchangeService, Parsed, parse_objects
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.tasks import pause
 
@@ -94,14 +95,16 @@ class Syncer:
         # The next page is fetched (and its signature checked) while this one is stored:
         # the peer's work and the network overlap with the local import.
         with ThreadPoolExecutor(1, thread_name_prefix="fraudx-pull") as prefetch:
-            upcoming = prefetch.submit(client.objects, collection, after, page_size)
+            upcoming = prefetch.submit(self._fetch, client, collection, after, page_size)
             while True:
-                page = upcoming.result()
+                page, parsed = upcoming.result()
                 if page.more and page.objects and page.last is not None:
-                    upcoming = prefetch.submit(client.objects, collection, page.last, page_size)
+                    upcoming = prefetch.submit(
+                        self._fetch, client, collection, page.last, page_size
+                    )
                 if page.node != node_id:
                     raise FraudXError("the peer changed its node id during a pull")
-                received = self._exchange.import_objects(peer.name, node_id, page.objects)
+                received = self._exchange.store_parsed(peer.name, parsed)
                 result.received += len(page.objects)
                 result.created += received.outcome.created
                 result.updated += received.outcome.updated
@@ -115,6 +118,15 @@ class Syncer:
                         )
                 if not page.more or not page.objects:
                     return
+
+    @staticmethod
+    def _fetch(
+        client: PeerClient, collection: str, after: datetime | None, page_size: int
+    ) -> tuple[Page, Parsed]:
+        """One page, its signature checked and its objects read: in the prefetch thread,
+        while the previous page is written (SQLite and psycopg release the GIL)."""
+        page = client.objects(collection, after, page_size)
+        return page, parse_objects(page.node, page.objects)
 
     def sync_all(self) -> list[SyncResult]:
         return [self.sync(peer) for peer in self.peers()]
