@@ -9,7 +9,7 @@ marking and confidence where that can be done (see ``interop.py``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,6 +114,35 @@ def peer_report(obj: Mapping[str, Any], signer: str) -> PeerReport:
     return PeerReport(
         indicator, str(ext.get("agency_kind") or ""), str(ext.get("agency_name") or "")
     )
+
+
+@dataclass
+class Parsed:
+    """A page of a peer's objects read into reports, before they are stored."""
+
+    reports: list[PeerReport]
+    successes: list[str]
+    failures: list[tuple[str, str]]
+
+
+def parse_objects(signer: str, objects: Sequence[Any]) -> Parsed:
+    """Read a peer's objects; what cannot be read is listed with its reason."""
+    parsed = Parsed([], [], [])
+    for obj in objects:
+        stix_id = str(obj.get("id")) if isinstance(obj, dict) else "?"
+        if isinstance(obj, dict) and obj.get("type") in CONTEXT_TYPES:
+            continue  # context every bundle may carry
+        try:
+            if not isinstance(obj, dict):
+                raise InvalidInput("objects", "not a JSON object")
+            parsed.reports.append(peer_report(obj, signer))
+            parsed.successes.append(stix_id)
+        except InvalidInput as exc:
+            parsed.failures.append((stix_id, exc.detail))
+    return parsed
+
+
+CONTEXT_TYPES = frozenset({"identity", "extension-definition", "marking-definition"})
 
 
 def taxii_error(status: int, title: str, description: str) -> dict[str, Any]:

@@ -20,7 +20,13 @@ from sqlalchemy import select
 
 from fraudx.exchange import stix, store
 from fraudx.exchange.interop import Mapped, map_bundle
-from fraudx.exchange.model import ObjectsPage, collection_id, peer_report, status_resource
+from fraudx.exchange.model import (
+    ObjectsPage,
+    Parsed,
+    collection_id,
+    parse_objects,
+    status_resource,
+)
 from fraudx.exchange.policy import Grant, PeerView, Policy, load_policy
 from fraudx.exchange.signing import (
     BadSignature,
@@ -36,7 +42,7 @@ from fraudx.platform.audit.store import audit_log
 from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
 from fraudx.registry.events import TOPIC
-from fraudx.registry.origin import PeerImport, PeerReport
+from fraudx.registry.origin import PeerImport
 from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 
@@ -58,35 +64,6 @@ class Received:
     outcome: PeerImport
     successes: list[str]
     failures: list[tuple[str, str]]
-
-
-@dataclass
-class Parsed:
-    """A page of a peer's objects read into reports, before they are stored."""
-
-    reports: list[PeerReport]
-    successes: list[str]
-    failures: list[tuple[str, str]]
-
-
-def parse_objects(signer: str, objects: Sequence[Any]) -> Parsed:
-    """Read a peer's objects; what cannot be read is listed with its reason."""
-    parsed = Parsed([], [], [])
-    for obj in objects:
-        stix_id = str(obj.get("id")) if isinstance(obj, dict) else "?"
-        if isinstance(obj, dict) and obj.get("type") in CONTEXT_TYPES:
-            continue  # context every bundle may carry
-        try:
-            if not isinstance(obj, dict):
-                raise InvalidInput("objects", "not a JSON object")
-            parsed.reports.append(peer_report(obj, signer))
-            parsed.successes.append(stix_id)
-        except InvalidInput as exc:
-            parsed.failures.append((stix_id, exc.detail))
-    return parsed
-
-
-CONTEXT_TYPES = frozenset({"identity", "extension-definition", "marking-definition"})
 
 
 class ExchangeService:

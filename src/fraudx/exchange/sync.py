@@ -20,7 +20,8 @@ import httpx
 
 from fraudx.exchange import store
 from fraudx.exchange.client import Page, PeerClient
-from fraudx.exchange.service import ExchangeService, Parsed, parse_objects
+from fraudx.exchange.model import Parsed, parse_objects
+from fraudx.exchange.service import ExchangeService
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.tasks import pause
 
