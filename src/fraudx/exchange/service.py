@@ -8,6 +8,7 @@ nothing travels beyond what its origin decided (the origin serves every peer its
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,13 +80,15 @@ class ExchangeService:
         self.node_id = platform.settings.node_id
         self.policy = policy or load_policy(self.home / POLICY_FILE)
         self._key: NodeKey | None = None
+        self._key_lock = threading.Lock()
 
     @property
     def key(self) -> NodeKey:
         """The node's signing key, created on first use if ``node keygen`` was not run."""
-        if self._key is None:
-            self._key, _ = NodeKey.ensure(self.home)
-        return self._key
+        with self._key_lock:
+            if self._key is None:
+                self._key, _ = NodeKey.ensure(self.home)
+            return self._key
 
     def sign(self, body: bytes) -> str:
         return self.key.sign(signed_message(self.node_id, body))

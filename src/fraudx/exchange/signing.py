@@ -67,7 +67,10 @@ class NodeKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it meanwhile: use theirs
+            return cls.load(home), False
         with os.fdopen(fd, "wb") as file:
             file.write(pem)
         return key, True
