@@ -1,7 +1,8 @@
 """How long an indicator reported on node A takes to be listed on node B.
 
-Two ``fraudx serve`` processes on loopback, each with its own SQLite database, B pulling
-from A in the background (``FRAUDX_PEER_PULL_SECONDS``, 0.5 s by default). An analyst
+Two ``fraudx serve`` processes on loopback, each with its own SQLite database, peered
+both ways: B pulls from A in the background (every ``FRAUDX_PEER_PULL_SECONDS``, 0.5 s by
+default, and at once when A nudges it with an empty signed push). An analyst
 on A reports a phone number over the REST API; a bank on B looks it up until it is
 listed. The alert subscriber's webhook on B hears of an imported report through the same
 outbox event that updates B's look-up index, so this is the latency a subscriber sees
@@ -49,6 +50,12 @@ def main() -> None:
         peer = kh.platform.tokens.create(ADMIN, "TH-CCIB", "peer").secret
         th.exchange.add_peer(
             ADMIN, "kh", f"http://127.0.0.1:{ports['kh']}", peer, kh.exchange.key.public_key
+        )
+        # Peered both ways, as nodes are: kh nudges th when it has news.
+        th.platform.agencies.add(ADMIN, "KH-GCNP", "General Commissariat", "KH", "police")
+        back = th.platform.tokens.create(ADMIN, "KH-GCNP", "peer").secret
+        kh.exchange.add_peer(
+            ADMIN, "th", f"http://127.0.0.1:{ports['th']}", back, th.exchange.key.public_key
         )
         kh.close()
         th.close()

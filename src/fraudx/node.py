@@ -65,7 +65,7 @@ class Node:
             IndexFollower(self.index),
             RecorderFlusher(self.recorder),
             ExpirySweeper(self.registry),
-            Publisher(self.exchange),
+            Publisher(self.exchange, Syncer(self.exchange)),
             PeerSync(Syncer(self.exchange), self.settings.peer_pull_seconds),
         ]
 

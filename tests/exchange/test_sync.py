@@ -185,6 +185,11 @@ def test_push_is_signed_checked_and_idempotent(kh: Node, th: Node, in_process: I
     assert (status["status"], status["success_count"]) == ("complete", 1)
     client.push(collection_id("all"), objects, kh.exchange.key, "kh")
     assert len(imported(th)) == 1
+    # An empty push is a nudge: th's sync task hears that kh has news.
+    nudged: list[str] = []
+    th.exchange.nudge_listeners.append(nudged.append)
+    client.push(collection_id("all"), [], kh.exchange.key, "kh")
+    assert nudged == ["kh"]
     forged = client.push  # a node that signs with a key th does not know is refused
     stranger, _ = NodeKey.ensure(th.settings.home / "stranger")
     from fraudx.exchange.client import PeerUnavailable

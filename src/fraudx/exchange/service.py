@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +81,8 @@ class ExchangeService:
         self.policy = policy or load_policy(self.home / POLICY_FILE)
         self._key: NodeKey | None = None
         self._key_lock = threading.Lock()
+        #: Called (from any thread) with a peer's name when it nudges this node.
+        self.nudge_listeners: list[Callable[[str], None]] = []
 
     @property
     def key(self) -> NodeKey:
@@ -267,6 +269,9 @@ class ExchangeService:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             raise InvalidInput("objects", "not a TAXII envelope with a list of objects") from None
         received = self.import_objects(peer.name, node, objects)
+        if not objects:  # an empty push is a nudge: the peer has news, pull it now
+            for listener in list(self.nudge_listeners):
+                listener(peer.name)
         status_id = self._ids.new()
         body_ = status_resource(status_id, self._clock.now(), received.successes, received.failures)
         with self._db.write() as session:

@@ -20,10 +20,9 @@ import httpx
 
 from fraudx.exchange import store
 from fraudx.exchange.client import Page, PeerClient
-from fraudx.exchange.model import Parsed, parse_objects
+from fraudx.exchange.model import Parsed, collection_id, parse_objects
 from fraudx.exchange.service import ExchangeService
 from fraudx.platform.errors import FraudXError
-from fraudx.platform.tasks import pause
 
 log = logging.getLogger("fraudx.exchange")
 
@@ -132,14 +131,34 @@ class Syncer:
     def sync_all(self) -> list[SyncResult]:
         return [self.sync(peer) for peer in self.peers()]
 
+    def nudge_all(self) -> None:
+        """Tell every peer this node has news: an empty, signed push to its ``all``
+        collection, after which the peer pulls at once instead of at its next interval.
+        The peer's pull applies this node's policy as always; a failed nudge costs only
+        the wait for the peer's next regular pull."""
+        exchange = self._exchange
+        for peer in self.peers():
+            try:
+                token = exchange.peer_token(peer)
+                with PeerClient(
+                    peer.url, token, peer.public_key, http=self._http(peer), timeout=2
+                ) as c:
+                    c.push(collection_id("all"), [], exchange.key, exchange.node_id)
+            except (FraudXError, httpx.HTTPError) as exc:
+                log.debug("nudge to %s failed: %s", peer.name, exc)
+
 
 class Publisher:
-    """Background task: turns the node's registry changes into STIX objects for peers."""
+    """Background task: turns the node's registry changes into STIX objects for peers,
+    and nudges the peers when there are new ones."""
 
     name = "exchange-publisher"
 
-    def __init__(self, exchange: ExchangeService, interval: float = 0.2) -> None:
+    def __init__(
+        self, exchange: ExchangeService, syncer: Syncer | None = None, interval: float = 0.2
+    ) -> None:
         self._exchange = exchange
+        self._syncer = syncer
         self._interval = interval
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -154,6 +173,8 @@ class Publisher:
             while not stop.is_set():
                 woken.clear()
                 count = await anyio.to_thread.run_sync(self._exchange.publish_pending)
+                if count and self._syncer is not None:
+                    await anyio.to_thread.run_sync(self._syncer.nudge_all)
                 if count == 0:
                     await _either(stop, woken, self._interval)
         finally:
@@ -171,7 +192,23 @@ class PeerSync:
 
     async def run(self, stop: asyncio.Event) -> None:
         failing: dict[str, str] = {}  # a peer's error is logged when it starts or changes
+        nudged = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def nudge(_peer: str) -> None:
+            loop.call_soon_threadsafe(nudged.set)
+
+        self._syncer._exchange.nudge_listeners.append(nudge)
+        try:
+            await self._loop(stop, nudged, failing)
+        finally:
+            self._syncer._exchange.nudge_listeners.remove(nudge)
+
+    async def _loop(
+        self, stop: asyncio.Event, nudged: asyncio.Event, failing: dict[str, str]
+    ) -> None:
         while not stop.is_set():
+            nudged.clear()
             results = await anyio.to_thread.run_sync(self._syncer.sync_all)
             for result in results:
                 if result.error:
@@ -183,7 +220,7 @@ class PeerSync:
                     log.warning("sync with %s works again", result.peer)
                 if result.received:
                     log.info("sync %s", result.line())
-            await pause(stop, self._interval)
+            await _either(stop, nudged, self._interval)
 
 
 async def _either(stop: asyncio.Event, woken: asyncio.Event, timeout: float) -> None:
