@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 NAMESPACE = uuid.UUID("5f1b8a0e-6c1d-4c1e-9a7b-6b2f0d7e3a11")
@@ -61,8 +62,10 @@ CUSTOM_TYPES = frozenset(t for t in OBJECT_TYPE.values() if t.startswith("x-frau
 KIND_OF_TYPE = {t: k for k, t in OBJECT_TYPE.items()} | {"ipv6-addr": "ip"}
 
 
+@lru_cache(maxsize=8192)
 def timestamp(when: datetime) -> str:
-    """RFC 3339 in UTC with microseconds, as STIX and TAXII want it."""
+    """RFC 3339 in UTC with microseconds, as STIX and TAXII want it. Cached: a bulk
+    import's reports share a handful of instants."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -80,6 +83,7 @@ def indicator_id(origin_node: str, fraudx_id: str) -> str:
     return "indicator--" + derived_uuid(f"{origin_node}/{fraudx_id}")
 
 
+@lru_cache(maxsize=1024)
 def identity_id(agency_code: str) -> str:
     return "identity--" + derived_uuid(f"agency/{agency_code}")
 
