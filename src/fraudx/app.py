@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from fraudx import __version__
 from fraudx.alerts.api import router as alerts_router
+from fraudx.exchange.taxii import router as taxii_router
 from fraudx.node import Node
 from fraudx.platform.agencies.api import router as agencies_router
 from fraudx.platform.audit.api import router as audit_router
@@ -18,7 +19,7 @@ from fraudx.platform.tasks import running
 from fraudx.registry.api import router as registry_router
 from fraudx.registry.fastpath import LookupFastPath
 
-ROUTERS = [agencies_router, audit_router, registry_router, alerts_router]
+ROUTERS = [agencies_router, audit_router, registry_router, alerts_router, taxii_router]
 
 
 def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from fraudx import __version__
 from fraudx.alerts.cli import alerts_app, watchlist_app
 from fraudx.demo import demo
+from fraudx.exchange.cli import node_app, peer_app, stix_app
 from fraudx.platform.agencies.cli import agency_app, token_app
 from fraudx.platform.audit.cli import audit_app
 from fraudx.platform.cli import db_app
@@ -43,6 +44,9 @@ app.command("lookup")(lookup)
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(watchlist_app, name="watchlist")
+app.add_typer(node_app, name="node")
+app.add_typer(peer_app, name="peer")
+app.add_typer(stix_app, name="stix")
 
 
 @app.callback(invoke_without_command=True)

@@ -137,9 +137,20 @@ def demo(
         Path(".fraudx/demo"), "--home", help="Where the demo node keeps its SQLite database."
     ),
     no_serve: bool = typer.Option(False, "--no-serve", help="Seed and print tokens, then exit."),
+    federation: bool = typer.Option(
+        False, "--federation", help="Six peered nodes (CN KH LA MM TH VN) on consecutive ports."
+    ),
 ) -> None:
     """Start a demo node on SQLite with realistic data and print how to log in."""
     from fraudx.serve import check_port_free, run_node
+
+    if federation:
+        from fraudx.exchange.demo import run_federation
+
+        for offset in range(6 if not no_serve else 0):
+            check_port_free(host, port + offset)
+        run_federation(host, port, home, no_serve)
+        return
 
     if not no_serve:
         check_port_free(host, port)

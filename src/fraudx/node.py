@@ -12,6 +12,8 @@ from fraudx.alerts.rules import RuleEngine
 from fraudx.alerts.sealing import Sealer
 from fraudx.alerts.service import AlertService
 from fraudx.alerts.tasks import RuleRunner
+from fraudx.exchange.service import ExchangeService
+from fraudx.exchange.sync import PeerSync, Publisher, Syncer
 from fraudx.platform.clock import Clock
 from fraudx.platform.ids import IdFactory
 from fraudx.platform.runtime import Platform
@@ -39,6 +41,7 @@ class Node:
     index: IndexKeeper
     recorder: ReadRecorder
     alerts: AlertService
+    exchange: ExchangeService
 
     @classmethod
     def open(
@@ -55,19 +58,21 @@ class Node:
             surge_agencies=settings.alert_surge_agencies,
             surge_minutes=settings.alert_surge_minutes,
         )
+        registry = RegistryService(
+            platform,
+            categories,
+            keeper,
+            recorder,
+            Drafter(categories, settings.extra_categories),
+        )
         return cls(
             platform=platform,
-            registry=RegistryService(
-                platform,
-                categories,
-                keeper,
-                recorder,
-                Drafter(categories, settings.extra_categories),
-            ),
+            registry=registry,
             lookups=lookups,
             index=keeper,
             recorder=recorder,
             alerts=AlertService(platform, rules, Sealer(settings.home / "alerts.key")),
+            exchange=ExchangeService(platform, registry),
         )
 
     def alert_dispatchers(self) -> list[Dispatcher]:
@@ -88,6 +93,8 @@ class Node:
             ExpirySweeper(self.registry),
             RuleRunner(self.alerts.engine, self.platform.db.bell),
             *self.alert_dispatchers(),
+            Publisher(self.exchange, Syncer(self.exchange)),
+            PeerSync(Syncer(self.exchange), self.settings.peer_pull_seconds),
         ]
 
     @property

@@ -34,12 +34,14 @@ PERMISSIONS: list[tuple[str, str, Any, int]] = [
 ]
 
 
-def test_every_role_but_observer_may_use_alerts(client: TestClient, agencies: Agencies) -> None:
+def test_every_role_but_observer_and_peer_may_use_alerts(
+    client: TestClient, agencies: Agencies
+) -> None:
     tokens = {r: agencies.token("TH-UNODC" if r is Role.OBSERVER else "TH-KBANK", r) for r in Role}
     for method, path, body, expected in PERMISSIONS:
         for role in Role:
             response = client.request(method, path, json=body, headers=bearer(tokens[role]))
-            want = 403 if role is Role.OBSERVER else expected
+            want = 403 if role in (Role.OBSERVER, Role.PEER) else expected
             assert response.status_code == want, (method, path, role, response.text)
         assert client.request(method, path, json=body).status_code == 401
 

@@ -35,26 +35,31 @@ PERMISSIONS = [
         None,
         {Role.ADMIN: 200, Role.ANALYST: 200, Role.LIAISON: 200},
     ),
-    ("GET", "/api/v1/indicators/stats", None, {r: 200 for r in Role}),
+    ("GET", "/api/v1/indicators/stats", None, {r: 200 for r in Role} | {Role.PEER: 403}),
     (
         "GET",
         "/api/v1/lookup?kind=phone&value=%2B66812345678",
         None,
-        {r: 200 for r in Role} | {Role.OBSERVER: 403},
+        {r: 200 for r in Role} | {Role.OBSERVER: 403, Role.PEER: 403},
     ),
     (
         "POST",
         "/api/v1/lookup",
         {"items": [{"kind": "phone", "value": "+66812345678"}]},
-        {r: 200 for r in Role} | {Role.OBSERVER: 403},
+        {r: 200 for r in Role} | {Role.OBSERVER: 403, Role.PEER: 403},
     ),
     (
         "POST",
         "/api/v1/sightings",
         {"kind": "phone", "value": "+66812345678", "source": "call_seen"},
-        {r: 201 for r in Role} | {Role.OBSERVER: 403},
+        {r: 201 for r in Role} | {Role.OBSERVER: 403, Role.PEER: 403},
     ),
-    ("GET", "/api/v1/sightings", None, {r: 200 for r in Role} | {Role.OBSERVER: 403}),
+    (
+        "GET",
+        "/api/v1/sightings",
+        None,
+        {r: 200 for r in Role} | {Role.OBSERVER: 403, Role.PEER: 403},
+    ),
 ]
 
 

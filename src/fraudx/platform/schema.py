@@ -21,6 +21,7 @@ TABLE_MODULES = [
     "fraudx.platform.outbox",
     "fraudx.registry.store",
     "fraudx.alerts.store",
+    "fraudx.exchange.store",
 ]
 
 

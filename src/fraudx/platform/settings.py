@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         description="Indicator categories beyond the built-in ones, as NAME:DAYS (default "
         "lifetime) separated by commas, e.g. loan_scam:180,investment_scam:365.",
     )
+    peer_pull_seconds: float = Field(
+        default=0.5, gt=0, description="How often `fraudx serve` pulls from each peer node."
+    )
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified API token is trusted without the DB."
     )

@@ -229,6 +229,9 @@ class Indicator:
     revoked_reason: RevokeReason | None = None
     revoked_at: datetime | None = None
     revoked_note: str | None = None
+    # Reports imported from a peer node: the node they come from and their id there.
+    origin_node: str | None = None
+    origin_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

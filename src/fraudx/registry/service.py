@@ -23,7 +23,7 @@ from fraudx.platform.audit.service import event_for
 from fraudx.platform.clock import as_utc
 from fraudx.platform.errors import InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
-from fraudx.registry import store
+from fraudx.registry import federated, store
 from fraudx.registry.drafting import Drafted, Drafter
 from fraudx.registry.events import TOPIC, Change, change_of, change_of_draft
 from fraudx.registry.formats import BulkFormat, RawRow
@@ -43,6 +43,7 @@ from fraudx.registry.model import (
     parse_reason,
     visible_tlps,
 )
+from fraudx.registry.origin import PeerImport, PeerReport
 from fraudx.registry.recorder import ReadRecorder
 
 log = logging.getLogger("fraudx.registry")
@@ -530,9 +531,42 @@ class RegistryService:
             return store.count(session, filters, viewer_of(principal))
 
     def stats(self, principal: Principal) -> list[tuple[str, str, str, str, int]]:
-        """Counts by country, kind, category and status: every role, observers included."""
+        """Counts by country, kind, category and status: every agency's role, observers
+        included (not peer nodes: what they receive is the exchange policy's business)."""
+        principal.require(*READERS, Role.PARTNER, Role.OBSERVER)
         with self._db.read() as session:
             return store.stats(session, viewer_of(principal))
+
+    # --- reports from peer nodes (fraudx.exchange) -------------------------------------
+
+    def import_from_peer(self, principal: Principal, reports: list[PeerReport]) -> PeerImport:
+        """Store reports a peer node sent, keeping their origin: idempotent by (origin
+        node, origin id); newer versions update or revoke. Only the exchange calls this,
+        as the node itself (admin) on behalf of a peer it checked."""
+        principal.require(Role.ADMIN, Role.PEER)
+        if not reports:
+            return PeerImport()
+        now = self._clock.now()
+        with self._db.write() as session:
+            outcome, changes = federated.import_reports(
+                session, reports, self._ids.new_many(len(reports)), now
+            )
+            self._emit(session, changes, now)
+            if changes:
+                self._audit.record(
+                    session,
+                    principal,
+                    "indicator.import_from_peer",
+                    None,
+                    {
+                        "created": outcome.created,
+                        "updated": outcome.updated,
+                        "revoked": outcome.revoked,
+                    },
+                )
+        if changes:
+            self._keeper.follow()
+        return outcome
 
 
 class _RollBack(Exception):

@@ -70,6 +70,10 @@ indicators = Table(
     Column("revoked_by", String(200)),
     Column("revoked_note", Text),
     Column("version", Integer, nullable=False, server_default="1"),
+    # Reports imported from a peer node (fraudx.exchange): where they come from.
+    Column("origin_node", String(64)),
+    Column("origin_id", String(36)),
+    Index("uq_indicators_origin", "origin_node", "origin_id", unique=True),
     Index("ix_indicators_value_kind", "value", "kind"),
     Index("ix_indicators_status_valid_until", "status", "valid_until"),
     # One active report per agency, identifier and category: re-reporting updates it.
@@ -148,6 +152,8 @@ def indicator_of(row: Row[Any] | Any) -> Indicator:
         revoked_reason=RevokeReason(m["revoked_reason"]) if m["revoked_reason"] else None,
         revoked_at=m["revoked_at"],
         revoked_note=m["revoked_note"],
+        origin_node=m.get("origin_node"),
+        origin_id=m.get("origin_id"),
     )
 
 

@@ -37,6 +37,7 @@ class Role(StrEnum):
     LIAISON = "liaison"
     PARTNER = "partner"
     OBSERVER = "observer"
+    PEER = "peer"  # another FraudX node: reads and pushes over TAXII, under the sharing policy
 
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")

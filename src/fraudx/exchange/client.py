@@ -1,0 +1,131 @@
+"""The client a node uses to talk to a peer's TAXII server: every response's signature is
+checked against the peer's configured public key before a byte of it is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from fraudx.exchange import stix
+from fraudx.exchange.model import TAXII_MEDIA_TYPE
+from fraudx.exchange.signing import (
+    NODE_HEADER,
+    SIGNATURE_HEADER,
+    BadSignature,
+    NodeKey,
+    signed_message,
+    verify,
+)
+from fraudx.platform.errors import FraudXError
+
+PAGE = 5000
+
+
+class PeerUnavailable(FraudXError):
+    """The peer did not answer, or answered with an error."""
+
+    title = "Peer unavailable"
+    slug = "peer-unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    objects: list[dict[str, Any]]
+    more: bool
+    last: datetime | None
+    node: str
+
+
+class PeerClient:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        public_key: str,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self._base = url.rstrip("/") + "/taxii2"
+        self._public_key = public_key
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": TAXII_MEDIA_TYPE}
+        self._http = http or httpx.Client(timeout=timeout)
+        self._own = http is None
+
+    def close(self) -> None:
+        if self._own:
+            self._http.close()
+
+    def __enter__(self) -> PeerClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _checked(self, response: httpx.Response) -> tuple[Any, str]:
+        node = response.headers.get(NODE_HEADER, "")
+        verify(
+            self._public_key,
+            signed_message(node, response.content),
+            response.headers.get(SIGNATURE_HEADER),
+        )
+        data = orjson.loads(response.content)
+        if response.status_code >= 400:
+            description = data.get("description") if isinstance(data, dict) else None
+            raise PeerUnavailable(
+                f"peer answered {response.status_code}: {description or response.text[:200]}"
+            )
+        return data, node
+
+    def _get(
+        self, path: str, params: dict[str, str] | None = None
+    ) -> tuple[Any, httpx.Response, str]:
+        try:
+            response = self._http.get(self._base + path, params=params, headers=self._headers)
+        except httpx.HTTPError as exc:
+            raise PeerUnavailable(f"{self._base}: {exc}") from None
+        if response.status_code >= 400 and SIGNATURE_HEADER not in response.headers:
+            raise PeerUnavailable(f"{self._base}{path}: HTTP {response.status_code}")
+        data, node = self._checked(response)
+        return data, response, node
+
+    def collections(self) -> tuple[list[dict[str, Any]], str]:
+        data, _, node = self._get("/api/collections/")
+        return list(data.get("collections") or []), node
+
+    def objects(self, collection: str, added_after: datetime | None, limit: int = PAGE) -> Page:
+        params = {"limit": str(limit)}
+        if added_after is not None:
+            params["added_after"] = stix.timestamp(added_after)
+        data, response, node = self._get(f"/api/collections/{collection}/objects/", params)
+        last_header = response.headers.get("X-TAXII-Date-Added-Last")
+        last = stix.parse_timestamp(last_header) if last_header else None
+        return Page(list(data.get("objects") or []), bool(data.get("more")), last, node)
+
+    def push(
+        self, collection: str, objects: list[dict[str, Any]], key: NodeKey, node: str
+    ) -> dict[str, Any]:
+        """POST an envelope to the peer, signed with this node's key."""
+        body = orjson.dumps({"objects": objects})
+        headers = self._headers | {
+            "Content-Type": TAXII_MEDIA_TYPE,
+            SIGNATURE_HEADER: key.sign(signed_message(node, body)),
+            NODE_HEADER: node,
+        }
+        try:
+            response = self._http.post(
+                self._base + f"/api/collections/{collection}/objects/",
+                content=body,
+                headers=headers,
+            )
+        except httpx.HTTPError as exc:
+            raise PeerUnavailable(f"{self._base}: {exc}") from None
+        data, _ = self._checked(response)
+        return dict(data)
+
+
+__all__ = ["BadSignature", "Page", "PeerClient", "PeerUnavailable"]

@@ -1,0 +1,166 @@
+"""Reading peers' STIX back into FraudX reports; TAXII resources. Pure: no I/O.
+
+A FraudX peer's indicator carries its provenance in FraudX's property extension; the
+signer of the bundle must be the indicator's origin node, so that no peer can speak for
+another. Indicators made by other tools (MISP, OpenCTI) are read from their pattern,
+marking and confidence where that can be done (see ``interop.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fraudx.exchange import stix
+from fraudx.identifiers import Identifier, IdentifierKind
+from fraudx.platform.errors import InvalidInput
+from fraudx.registry.model import Indicator, Status, Tlp
+from fraudx.registry.origin import PeerReport, revoke_reason
+
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+COLLECTION_NAMESPACE = uuid.UUID("8f0c1f3e-3b8e-4d2a-9f57-2f6b6c1d9a40")
+
+
+def collection_id(group: str) -> str:
+    return str(uuid.uuid5(COLLECTION_NAMESPACE, group))
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectsPage:
+    """A page of objects as stored JSON texts, oldest first."""
+
+    records: list[tuple[str, str, datetime, datetime]]  # stix id, body, date_added, modified
+    more: bool
+
+    @property
+    def first(self) -> datetime | None:
+        return self.records[0][2] if self.records else None
+
+    @property
+    def last(self) -> datetime | None:
+        return self.records[-1][2] if self.records else None
+
+
+def _text(obj: Mapping[str, Any], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(key, "missing or not text")
+    return value
+
+
+def _time(obj: Mapping[str, Any], key: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(obj[key])
+        if value.tzinfo is None:
+            raise ValueError
+        return value
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput(key, "not an RFC 3339 timestamp") from None
+
+
+def peer_report(obj: Mapping[str, Any], signer: str) -> PeerReport:
+    """The report in a FraudX peer's indicator; InvalidInput says what is wrong with it."""
+    if obj.get("type") != "indicator":
+        raise InvalidInput("type", f"{obj.get('type')!r}: only indicators are exchanged")
+    ext = (obj.get("extensions") or {}).get(stix.EXTENSION_ID)
+    if not isinstance(ext, Mapping):
+        raise InvalidInput("extensions", "no FraudX provenance extension")
+    origin = _text(ext, "origin_node")
+    if origin != signer:
+        raise InvalidInput("origin_node", f"{origin!r} is not the signing node {signer!r}")
+    origin_id = _text(ext, "origin_id")
+    tlp = stix.tlp_of(obj)
+    if tlp is None or tlp != ext.get("tlp"):
+        raise InvalidInput("object_marking_refs", "no TLP marking, or not the extension's")
+    if tlp == Tlp.RED.value:
+        raise InvalidInput("object_marking_refs", "TLP:RED never leaves its node")
+    try:
+        kind = IdentifierKind(_text(ext, "kind"))
+        status = Status(_text(ext, "status"))
+        confidence = int(obj.get("confidence", 50))
+    except ValueError as exc:
+        raise InvalidInput("extensions", str(exc)) from None
+    if obj.get("revoked") is True:
+        status = Status.REVOKED
+    modified = _time(obj, "modified")
+    tags = ext.get("tags") or []
+    indicator = Indicator(
+        id=origin_id,
+        identifier=Identifier(kind, _text(ext, "value")),
+        category=_text(ext, "category")[:40],
+        confidence=max(0, min(100, confidence)),
+        tlp=Tlp(tlp),
+        status=status,
+        agency_code=_text(ext, "agency")[:40],
+        country=_text(ext, "country")[:2],
+        valid_from=_time(obj, "valid_from"),
+        valid_until=_time(obj, "valid_until"),
+        first_seen=_time(ext, "first_seen"),
+        last_seen=_time(ext, "last_seen"),
+        created_at=_time(obj, "created"),
+        updated_at=modified,
+        description=obj.get("description") if isinstance(obj.get("description"), str) else None,
+        tags=tuple(str(t)[:64] for t in tags if isinstance(t, str))[:20],
+        region=ext.get("region") if isinstance(ext.get("region"), str) else None,
+        revoked_reason=revoke_reason("other") if status is Status.REVOKED else None,
+        revoked_at=modified if status is Status.REVOKED else None,
+        origin_node=origin,
+        origin_id=origin_id,
+    )
+    return PeerReport(
+        indicator, str(ext.get("agency_kind") or ""), str(ext.get("agency_name") or "")
+    )
+
+
+@dataclass
+class Parsed:
+    """A page of a peer's objects read into reports, before they are stored."""
+
+    reports: list[PeerReport]
+    successes: list[str]
+    failures: list[tuple[str, str]]
+
+
+def parse_objects(signer: str, objects: Sequence[Any]) -> Parsed:
+    """Read a peer's objects; what cannot be read is listed with its reason."""
+    parsed = Parsed([], [], [])
+    for obj in objects:
+        stix_id = str(obj.get("id")) if isinstance(obj, dict) else "?"
+        if isinstance(obj, dict) and obj.get("type") in CONTEXT_TYPES:
+            continue  # context every bundle may carry
+        try:
+            if not isinstance(obj, dict):
+                raise InvalidInput("objects", "not a JSON object")
+            parsed.reports.append(peer_report(obj, signer))
+            parsed.successes.append(stix_id)
+        except InvalidInput as exc:
+            parsed.failures.append((stix_id, exc.detail))
+    return parsed
+
+
+CONTEXT_TYPES = frozenset({"identity", "extension-definition", "marking-definition"})
+
+
+def taxii_error(status: int, title: str, description: str) -> dict[str, Any]:
+    """The TAXII 2.1 error resource."""
+    return {"title": title, "description": description, "http_status": str(status)}
+
+
+def status_resource(
+    id_: str, now: datetime, successes: list[str], failures: list[tuple[str, str]]
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "status": "complete",
+        "request_timestamp": stix.timestamp(now),
+        "total_count": len(successes) + len(failures),
+        "success_count": len(successes),
+        "successes": [{"id": s, "version": "last"} for s in successes][:1000],
+        "failure_count": len(failures),
+        "failures": [{"id": i, "message": m} for i, m in failures][:1000],
+        "pending_count": 0,
+    }

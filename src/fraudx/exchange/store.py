@@ -1,0 +1,345 @@
+"""Tables and queries of the exchange: published STIX objects, peers, cursors, approvals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
+
+#: The node's own reports as STIX, one row per object (its latest version), in the
+#: order they were (re)published: ``date_added`` is strictly increasing, so that it is
+#: both the TAXII ``added_after`` filter and the cursor of paging.
+exchange_objects = Table(
+    "exchange_objects",
+    metadata,
+    Column("stix_id", String(80), primary_key=True),
+    Column("indicator_id", String(36), nullable=False),
+    Column("sharing_group", String(40), nullable=False),
+    Column("tlp", String(12), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("approved", Boolean, nullable=False),
+    Column("modified", UTCDateTime(), nullable=False),
+    Column("date_added", UTCDateTime(), nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_exchange_objects_sharing_group_date_added", "sharing_group", "date_added"),
+    Index("ix_exchange_objects_date_added", "date_added"),
+    Index("ix_exchange_objects_indicator_id", "indicator_id"),
+)
+
+exchange_peers = Table(
+    "exchange_peers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("url", String(500), nullable=False),
+    Column("token", Text, nullable=False),  # encrypted with a key derived from the node key
+    Column("public_key", String(100), nullable=False),
+    Column("groups", String(400)),
+    Column("node_id", String(64)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_sync_at", UTCDateTime()),
+    Column("last_error", Text),
+)
+
+exchange_cursors = Table(
+    "exchange_cursors",
+    metadata,
+    Column("peer", String(64), primary_key=True),
+    Column("collection", String(64), primary_key=True),
+    Column("added_after", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+exchange_approvals = Table(
+    "exchange_approvals",
+    metadata,
+    Column("indicator_id", String(36), primary_key=True),
+    Column("approved_by", String(200), nullable=False),
+    Column("approved_at", UTCDateTime(), nullable=False),
+)
+
+exchange_statuses = Table(
+    "exchange_statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("body", JSONDoc, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    name: str
+    url: str
+    token: str  # as stored (encrypted)
+    public_key: str
+    groups: tuple[str, ...] | None
+    node_id: str | None
+    created_at: datetime
+    last_sync_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    stix_id: str
+    indicator_id: str
+    sharing_group: str
+    tlp: str
+    category: str
+    approved: bool
+    modified: datetime
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """A TAXII objects or manifest request, with the policy's grant folded in."""
+
+    group: str
+    tlps: tuple[str, ...]
+    categories: tuple[str, ...] | None
+    approved_only: bool
+    added_after: datetime | None = None
+    ids: tuple[str, ...] | None = None
+    limit: int = 1000
+
+
+def _upsert(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def last_added(session: Session) -> datetime | None:
+    value: datetime | None = session.execute(
+        select(func.max(exchange_objects.c.date_added))
+    ).scalar()
+    return value
+
+
+def publish(session: Session, objects: Sequence[Published], now: datetime) -> None:
+    """Insert or replace objects, each with a ``date_added`` later than any before."""
+    if not objects:
+        return
+    last = last_added(session)
+    stamp = now if last is None or now > last else last + TICK
+    rows = []
+    for obj in objects:
+        rows.append(
+            {
+                "stix_id": obj.stix_id,
+                "indicator_id": obj.indicator_id,
+                "sharing_group": obj.sharing_group,
+                "tlp": obj.tlp,
+                "category": obj.category,
+                "approved": obj.approved,
+                "modified": obj.modified,
+                "date_added": stamp,
+                "body": obj.body,
+            }
+        )
+        stamp += TICK
+    columns = ("indicator_id", "sharing_group", "tlp", "category", "approved", "modified")
+    if session.get_bind().dialect.name == "sqlite":
+        _publish_sqlite(session, rows)
+        return
+    statement = _upsert(session, exchange_objects)
+    statement = statement.on_conflict_do_update(
+        index_elements=["stix_id"],
+        set_={c: statement.excluded[c] for c in (*columns, "date_added", "body")},
+    )
+    session.execute(statement, rows)
+
+
+_COLUMNS: tuple[str, ...] = ("stix_id", "indicator_id", "sharing_group", "tlp", "category")
+_COLUMNS += ("approved", "modified", "date_added", "body")
+# Column names are constants and every value is bound: nothing to inject.
+_SQLITE_UPSERT = (
+    f"INSERT INTO exchange_objects ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) ON CONFLICT (stix_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+)
+
+
+def _publish_sqlite(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Through the driver: SQLAlchemy's per-value processing would cost more than SQLite."""
+
+    def text(value: datetime) -> str:  # the text SQLAlchemy's SQLite DateTime writes
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    session.connection().exec_driver_sql(
+        _SQLITE_UPSERT,
+        [
+            (
+                r["stix_id"],
+                r["indicator_id"],
+                r["sharing_group"],
+                r["tlp"],
+                r["category"],
+                1 if r["approved"] else 0,
+                text(r["modified"]),
+                text(r["date_added"]),
+                r["body"],
+            )
+            for r in rows
+        ],
+    )
+
+
+def approved_ids(session: Session, indicator_ids: Sequence[str]) -> set[str]:
+    if not indicator_ids:
+        return set()
+    query = select(exchange_approvals.c.indicator_id).where(
+        exchange_approvals.c.indicator_id.in_(list(indicator_ids))
+    )
+    return set(session.execute(query).scalars())
+
+
+def approve(session: Session, indicator_id: str, by: str, now: datetime) -> None:
+    session.execute(
+        _upsert(session, exchange_approvals)
+        .values(indicator_id=indicator_id, approved_by=by, approved_at=now)
+        .on_conflict_do_nothing()
+    )
+    last = last_added(session)
+    stamp = now if last is None or now > last else last + TICK
+    # Re-published: peers that pull after their cursor find it now.
+    session.execute(
+        update(exchange_objects)
+        .where(exchange_objects.c.indicator_id == indicator_id)
+        .values(approved=True, date_added=stamp)
+    )
+
+
+def select_objects(
+    session: Session, query: ObjectQuery
+) -> list[tuple[str, str, datetime, datetime]]:
+    """(stix id, body, date_added, modified) of matching objects in ``date_added`` order; one more
+    than ``limit`` so that the caller knows whether there are more."""
+    c = exchange_objects.c
+    statement = select(c.stix_id, c.body, c.date_added, c.modified).where(
+        c.sharing_group == query.group, c.tlp.in_(query.tlps)
+    )
+    if query.categories is not None:
+        statement = statement.where(c.category.in_(query.categories))
+    if query.approved_only:
+        statement = statement.where(c.approved.is_(True))
+    if query.added_after is not None:
+        statement = statement.where(c.date_added > query.added_after)
+    if query.ids is not None:
+        statement = statement.where(c.stix_id.in_(query.ids))
+    statement = statement.order_by(c.date_added).limit(query.limit + 1)
+    return [(r[0], r[1], r[2], r[3]) for r in session.execute(statement)]
+
+
+def _peer(row: Any) -> Peer:
+    m = row._mapping
+    groups = tuple(g for g in (m["groups"] or "").split(",") if g) or None
+    return Peer(
+        m["name"],
+        m["url"],
+        m["token"],
+        m["public_key"],
+        groups,
+        m["node_id"],
+        m["created_at"],
+        m["last_sync_at"],
+        m["last_error"],
+    )
+
+
+def add_peer(session: Session, peer: Peer) -> None:
+    session.execute(
+        insert(exchange_peers).values(
+            name=peer.name,
+            url=peer.url,
+            token=peer.token,
+            public_key=peer.public_key,
+            groups=",".join(peer.groups) if peer.groups else None,
+            node_id=peer.node_id,
+            created_at=peer.created_at,
+        )
+    )
+
+
+def get_peer(session: Session, name: str) -> Peer | None:
+    row = session.execute(select(exchange_peers).where(exchange_peers.c.name == name)).first()
+    return _peer(row) if row else None
+
+
+def list_peers(session: Session) -> list[Peer]:
+    return [
+        _peer(r) for r in session.execute(select(exchange_peers).order_by(exchange_peers.c.name))
+    ]
+
+
+def remove_peer(session: Session, name: str) -> bool:
+    session.execute(delete(exchange_cursors).where(exchange_cursors.c.peer == name))
+    result = session.execute(delete(exchange_peers).where(exchange_peers.c.name == name))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def note_sync(
+    session: Session, name: str, when: datetime, error: str | None, node_id: str | None
+) -> None:
+    values: dict[str, Any] = {"last_error": error}
+    if error is None:
+        values["last_sync_at"] = when
+    if node_id:
+        values["node_id"] = node_id
+    session.execute(update(exchange_peers).where(exchange_peers.c.name == name).values(values))
+
+
+def cursor(session: Session, peer: str, collection: str) -> datetime | None:
+    value: datetime | None = session.execute(
+        select(exchange_cursors.c.added_after).where(
+            exchange_cursors.c.peer == peer, exchange_cursors.c.collection == collection
+        )
+    ).scalar()
+    return value
+
+
+def save_cursor(
+    session: Session, peer: str, collection: str, added_after: datetime, now: datetime
+) -> None:
+    statement = _upsert(session, exchange_cursors).values(
+        peer=peer, collection=collection, added_after=added_after, updated_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["peer", "collection"],
+            set_={"added_after": added_after, "updated_at": now},
+        )
+    )
+
+
+def save_status(session: Session, id_: str, body: dict[str, Any], now: datetime) -> None:
+    session.execute(insert(exchange_statuses).values(id=id_, body=body, created_at=now))
+
+
+def get_status(session: Session, id_: str) -> dict[str, Any] | None:
+    value = session.execute(
+        select(exchange_statuses.c.body).where(exchange_statuses.c.id == id_)
+    ).scalar()
+    return dict(value) if value is not None else None

@@ -1,0 +1,232 @@
+"""Pulling from peers with a persistent cursor, and the exchange's background tasks.
+
+A pull reads each collection the peer offers after the cursor saved for it (the last
+``date_added`` seen), imports each page and then saves the cursor: a crash between the
+two repeats a page, which the idempotent import stores once. A peer that was down for a
+day is read from where its cursor stands: nothing lost, nothing doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import anyio
+import httpx
+
+from fraudx.exchange import store
+from fraudx.exchange.client import Page, PeerClient
+from fraudx.exchange.model import Parsed, collection_id, parse_objects
+from fraudx.exchange.service import ExchangeService
+from fraudx.platform.errors import FraudXError
+
+log = logging.getLogger("fraudx.exchange")
+
+
+@dataclass
+class SyncResult:
+    peer: str
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    revoked: int = 0
+    unchanged: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.peer}: error: {self.error}"
+        return (
+            f"{self.peer}: received {self.received}, new {self.created}, updated {self.updated}, "
+            f"revoked {self.revoked}, unchanged {self.unchanged}, refused {len(self.refused)}"
+        )
+
+
+HttpFactory = Callable[[store.Peer], httpx.Client | None]
+
+
+class Syncer:
+    def __init__(self, exchange: ExchangeService, http: HttpFactory | None = None) -> None:
+        self._exchange = exchange
+        self._db = exchange._db
+        self._clock = exchange._clock
+        self._http = http or (lambda _peer: None)
+
+    def peers(self) -> list[store.Peer]:
+        with self._db.read() as session:
+            return store.list_peers(session)
+
+    def sync(self, peer: store.Peer, page_size: int = 5000) -> SyncResult:
+        """One pull of every collection the peer offers (or the groups configured)."""
+        result = SyncResult(peer.name)
+        token = self._exchange.peer_token(peer)
+        node_id: str | None = None
+        try:
+            with PeerClient(peer.url, token, peer.public_key, http=self._http(peer)) as client:
+                collections, node_id = client.collections()
+                if peer.node_id and node_id != peer.node_id:
+                    raise FraudXError(f"peer signs as {node_id!r}, it was {peer.node_id!r}")
+                for collection in collections:
+                    if peer.groups and collection.get("title") not in peer.groups:
+                        continue
+                    self._pull(client, peer, node_id, str(collection["id"]), page_size, result)
+        except FraudXError as exc:
+            result.error = exc.detail
+        with self._db.write() as session:
+            store.note_sync(session, peer.name, self._clock.now(), result.error, node_id)
+        return result
+
+    def _pull(
+        self,
+        client: PeerClient,
+        peer: store.Peer,
+        node_id: str,
+        collection: str,
+        page_size: int,
+        result: SyncResult,
+    ) -> None:
+        with self._db.read() as session:
+            after = store.cursor(session, peer.name, collection)
+        # The next page is fetched (and its signature checked) while this one is stored:
+        # the peer's work and the network overlap with the local import.
+        with ThreadPoolExecutor(1, thread_name_prefix="fraudx-pull") as prefetch:
+            upcoming = prefetch.submit(self._fetch, client, collection, after, page_size)
+            while True:
+                page, parsed = upcoming.result()
+                if page.more and page.objects and page.last is not None:
+                    upcoming = prefetch.submit(
+                        self._fetch, client, collection, page.last, page_size
+                    )
+                if page.node != node_id:
+                    raise FraudXError("the peer changed its node id during a pull")
+                received = self._exchange.store_parsed(peer.name, parsed)
+                result.received += len(page.objects)
+                result.created += received.outcome.created
+                result.updated += received.outcome.updated
+                result.revoked += received.outcome.revoked
+                result.unchanged += received.outcome.unchanged
+                result.refused += received.failures
+                if page.last is not None:
+                    with self._db.write() as session:
+                        store.save_cursor(
+                            session, peer.name, collection, page.last, self._clock.now()
+                        )
+                if not page.more or not page.objects:
+                    return
+
+    @staticmethod
+    def _fetch(
+        client: PeerClient, collection: str, after: datetime | None, page_size: int
+    ) -> tuple[Page, Parsed]:
+        """One page, its signature checked and its objects read: in the prefetch thread,
+        while the previous page is written (SQLite and psycopg release the GIL)."""
+        page = client.objects(collection, after, page_size)
+        return page, parse_objects(page.node, page.objects)
+
+    def sync_all(self) -> list[SyncResult]:
+        return [self.sync(peer) for peer in self.peers()]
+
+    def nudge_all(self) -> None:
+        """Tell every peer this node has news: an empty, signed push to its ``all``
+        collection, after which the peer pulls at once instead of at its next interval.
+        The peer's pull applies this node's policy as always; a failed nudge costs only
+        the wait for the peer's next regular pull."""
+        exchange = self._exchange
+        for peer in self.peers():
+            try:
+                token = exchange.peer_token(peer)
+                with PeerClient(
+                    peer.url, token, peer.public_key, http=self._http(peer), timeout=2
+                ) as c:
+                    c.push(collection_id("all"), [], exchange.key, exchange.node_id)
+            except (FraudXError, httpx.HTTPError) as exc:
+                log.debug("nudge to %s failed: %s", peer.name, exc)
+
+
+class Publisher:
+    """Background task: turns the node's registry changes into STIX objects for peers,
+    and nudges the peers when there are new ones."""
+
+    name = "exchange-publisher"
+
+    def __init__(
+        self, exchange: ExchangeService, syncer: Syncer | None = None, interval: float = 0.2
+    ) -> None:
+        self._exchange = exchange
+        self._syncer = syncer
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        woken = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def ring() -> None:
+            loop.call_soon_threadsafe(woken.set)
+
+        unsubscribe = self._exchange._db.bell.subscribe(ring)
+        try:
+            while not stop.is_set():
+                woken.clear()
+                count = await anyio.to_thread.run_sync(self._exchange.publish_pending)
+                if count and self._syncer is not None:
+                    await anyio.to_thread.run_sync(self._syncer.nudge_all)
+                if count == 0:
+                    await _either(stop, woken, self._interval)
+        finally:
+            unsubscribe()
+
+
+class PeerSync:
+    """Background task: pulls from every configured peer, again and again."""
+
+    name = "exchange-sync"
+
+    def __init__(self, syncer: Syncer, interval: float = 1.0) -> None:
+        self._syncer = syncer
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failing: dict[str, str] = {}  # a peer's error is logged when it starts or changes
+        nudged = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def nudge(_peer: str) -> None:
+            loop.call_soon_threadsafe(nudged.set)
+
+        self._syncer._exchange.nudge_listeners.append(nudge)
+        try:
+            await self._loop(stop, nudged, failing)
+        finally:
+            self._syncer._exchange.nudge_listeners.remove(nudge)
+
+    async def _loop(
+        self, stop: asyncio.Event, nudged: asyncio.Event, failing: dict[str, str]
+    ) -> None:
+        while not stop.is_set():
+            nudged.clear()
+            results = await anyio.to_thread.run_sync(self._syncer.sync_all)
+            for result in results:
+                if result.error:
+                    if failing.get(result.peer) != result.error:
+                        log.warning("sync with %s failed: %s", result.peer, result.error)
+                    failing[result.peer] = result.error
+                    continue
+                if failing.pop(result.peer, None):
+                    log.warning("sync with %s works again", result.peer)
+                if result.received:
+                    log.info("sync %s", result.line())
+            await _either(stop, nudged, self._interval)
+
+
+async def _either(stop: asyncio.Event, woken: asyncio.Event, timeout: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(woken.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()

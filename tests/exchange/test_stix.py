@@ -1,0 +1,116 @@
+"""Every object FraudX writes passes the OASIS stix2-validator; reading it back is exact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from stix2validator import ValidationOptions, validate_instance
+
+from fraudx.exchange import stix
+from fraudx.exchange.model import peer_report
+from fraudx.platform.errors import InvalidInput
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+VALUES = {
+    "phone": "+855123456789",
+    "bank_account": "KH:ABAAKHPP:000123456",
+    "ip": "203.0.113.7",
+    "url": "https://kbank-secure.example/login?a='b'",
+    "domain": "kbank-secure.example",
+    "email": "refund@scam.example",
+    "crypto_wallet": "tron:TXYZabcdefghijklmnopqrstuvwxyz1234",
+    "imei": "490154203237518",
+    "imsi": "456011234567890",
+}
+PROVENANCE = stix.Provenance(
+    "kh", "0193a0b0-0000-7000-8000-000000000001", "KH-GCNP", "police", "GCNP", "KH"
+)
+
+
+def _report(kind: str, tlp: str = "AMBER") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "value": VALUES[kind],
+        "tlp": tlp,
+        "category": "scam_call",
+        "confidence": 70,
+        "first_seen": NOW,
+        "last_seen": NOW,
+        "created_at": NOW,
+        "updated_at": NOW + timedelta(seconds=1),
+        "valid_from": NOW,
+        "valid_until": NOW + timedelta(days=90),
+        "tags": ";myawaddy;group:cn-mm-th;",
+        "description": "calls posing as the bank",
+        "region": "KH",
+    }
+
+
+def _valid(obj: dict[str, Any]) -> None:
+    result = validate_instance(obj, ValidationOptions(version="2.1"))
+    assert result.is_valid, [str(e) for e in result.errors]
+
+
+def _objects() -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = list(stix.static_objects())
+    for kind in VALUES:
+        objects.append(stix.observable_object(kind, VALUES[kind]))
+        for tlp in stix.TLP_MARKINGS:
+            objects.append(stix.indicator_object(_report(kind, tlp), PROVENANCE, "active"))
+        objects.append(stix.indicator_object(_report(kind), PROVENANCE, "revoked"))
+    objects.append(stix.observable_object("ip", "2001:db8::1"))
+    for kind in ("police", "bank", "telco", "observer"):
+        objects.append(stix.identity_object("KH-X", "x", kind))
+    return objects
+
+
+def test_every_object_type_passes_the_validator() -> None:
+    objects = _objects()
+    assert {o["type"] for o in objects} >= {
+        "indicator",
+        "identity",
+        "extension-definition",
+        "marking-definition",
+        "ipv4-addr",
+        "ipv6-addr",
+        "url",
+        "domain-name",
+        "email-addr",
+        *stix.CUSTOM_TYPES,
+    }
+    for obj in objects:
+        _valid(obj)
+
+
+def test_ids_are_the_same_on_every_node_and_modified_advances() -> None:
+    a = stix.indicator_object(_report("phone"), PROVENANCE, "active")
+    b = stix.indicator_object(
+        _report("phone") | {"updated_at": NOW + timedelta(hours=1)}, PROVENANCE, "revoked"
+    )
+    assert a["id"] == b["id"] == stix.indicator_id("kh", PROVENANCE.origin_id)
+    assert b["modified"] > a["modified"]
+    assert b["revoked"] is True
+    assert "revoked" not in a
+
+
+@pytest.mark.parametrize("kind", list(VALUES))
+def test_read_back_exactly(kind: str) -> None:
+    obj = stix.indicator_object(_report(kind), PROVENANCE, "active")
+    assert stix.parse_simple_pattern(obj["pattern"]) == (kind, VALUES[kind])
+    back = peer_report(obj, "kh").indicator
+    assert (back.identifier.kind.value, back.identifier.value) == (kind, VALUES[kind])
+    assert (back.agency_code, back.country, back.tlp.value) == ("KH-GCNP", "KH", "AMBER")
+    assert (back.origin_node, back.origin_id) == ("kh", PROVENANCE.origin_id)
+    assert back.updated_at == NOW + timedelta(seconds=1)
+    assert back.tags == ("myawaddy", "group:cn-mm-th")
+
+
+def test_a_peer_cannot_speak_for_another_node_or_send_red() -> None:
+    obj = stix.indicator_object(_report("phone"), PROVENANCE, "active")
+    with pytest.raises(InvalidInput, match="not the signing node"):
+        peer_report(obj, "th")
+    red = stix.indicator_object(_report("phone", "RED"), PROVENANCE, "active")
+    with pytest.raises(InvalidInput, match="RED"):
+        peer_report(red, "kh")

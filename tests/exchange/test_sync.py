@@ -1,0 +1,228 @@
+"""Pull sync between nodes in process: signed, idempotent, updates and revocations
+propagate, a partitioned node catches up exactly, imported reports are not passed on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fraudx.exchange.signing import NodeKey
+from fraudx.exchange.sync import Syncer
+from fraudx.node import Node
+from fraudx.platform.clock import ManualClock
+from tests.conftest import START
+from tests.exchange.conftest import (
+    OPERATOR,
+    InProcess,
+    analyst,
+    imported,
+    open_node,
+    own,
+    peer,
+    report,
+)
+
+
+@pytest.fixture
+def kh(sqlite_template: Path, tmp_path: Path) -> Node:
+    node = open_node(sqlite_template, tmp_path, "kh", "KH", clock=ManualClock(START))
+    yield node  # type: ignore[misc]
+    node.close()
+
+
+@pytest.fixture
+def th(sqlite_template: Path, tmp_path: Path) -> Node:
+    node = open_node(sqlite_template, tmp_path, "th", "TH", clock=ManualClock(START))
+    yield node  # type: ignore[misc]
+    node.close()
+
+
+def test_pull_is_idempotent_and_keeps_origin(kh: Node, th: Node, in_process: InProcess) -> None:
+    ids = [report(kh, f"+85512{n:06d}") for n in range(30)]
+    report(kh, "+85512999999", tlp="RED")
+    in_process.serve(kh)
+    peer(th, kh)
+    syncer = in_process.syncer(th)
+    [first] = syncer.sync_all()
+    assert (first.error, first.received, first.created) == (None, 30, 30)
+    assert imported(th) == {("kh", i): ("active", "AMBER", 50) for i in ids}
+    [again] = syncer.sync_all()
+    assert (again.received, again.created) == (0, 0)
+    # The same objects once more, from the start: stored once.
+    received = th.exchange.import_objects("kh", "kh", _all_objects(kh))
+    assert received.outcome.unchanged == 30
+    assert received.outcome.created == 0
+    assert len(imported(th)) == 30
+    # The reporting agency is registered on th with its kind and country.
+    agency = th.platform.agencies.get(OPERATOR, "KH-NPC")
+    assert (agency.country, agency.kind.value) == ("KH", "police")
+    # Look-ups on th find the imported report: the index heard the outbox event.
+    th.index.ensure_built()
+    partner = th.platform.tokens.create(OPERATOR, "TH-CCIB", "analyst").secret
+    found = th.lookups.lookup(th.platform.tokens.authenticate(partner), "phone", "+85512000003")
+    assert found.listed
+
+
+def _all_objects(node: Node) -> list[dict[str, object]]:
+    import orjson
+    from sqlalchemy import select
+
+    from fraudx.exchange.store import exchange_objects
+
+    with node.platform.db.read() as session:
+        bodies = session.execute(select(exchange_objects.c.body)).scalars().all()
+    return [orjson.loads(b) for b in bodies]
+
+
+def test_updates_and_revocations_propagate(kh: Node, th: Node, in_process: InProcess) -> None:
+    in_process.serve(kh)
+    peer(th, kh)
+    syncer = in_process.syncer(th)
+    first = report(kh, "+85512111111", confidence=40)
+    second = report(kh, "+85512222222")
+    syncer.sync_all()
+    clock = kh.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=5))
+    report(kh, "+85512111111", confidence=90)  # the same agency again: an update
+    kh.registry.revoke(analyst(kh), second, "false_positive")
+    kh.exchange.publish_all()
+    [result] = syncer.sync_all()
+    assert (result.updated, result.revoked, result.created) == (1, 1, 0)
+    assert imported(th) == {
+        ("kh", first): ("active", "AMBER", 90),
+        ("kh", second): ("revoked", "AMBER", 50),
+    }
+
+
+def test_a_partitioned_node_catches_up_exactly(kh: Node, th: Node, in_process: InProcess) -> None:
+    in_process.serve(kh)
+    peer(th, kh)
+    syncer = in_process.syncer(th)
+    for n in range(20):
+        report(kh, f"+85512{600000 + n}")
+    syncer.sync_all()
+    # th is cut off for a day while kh keeps working: adds, updates, revokes.
+    clock = kh.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(days=1))
+    author = analyst(kh)
+    rows = [
+        {"kind": "phone", "value": f"+85512{700000 + n}", "category": "scam_call"}
+        for n in range(2500)
+    ]
+    kh.registry.import_records(author, rows)
+    report(kh, "+85512600003", confidence=99)
+    revoked = sorted(own(kh))[5][1]
+    kh.registry.revoke(author, revoked, "resolved")
+    kh.exchange.publish_all()
+    # A failed attempt while the link is down changes nothing and loses nothing.
+    down = Syncer(th.exchange, lambda _p: httpx.Client(transport=httpx.MockTransport(_refuse)))
+    [failed] = down.sync_all()
+    assert failed.error
+    result = Syncer(th.exchange, lambda _p: in_process.apps["kh"]).sync(
+        down.peers()[0], page_size=700
+    )
+    assert result.error is None
+    shareable = {k: v for k, v in own(kh).items() if v[1] != "RED"}
+    assert imported(th) == shareable
+    assert len(shareable) == 2520
+
+
+def _refuse(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def test_tampered_or_wrongly_signed_bundles_are_refused(
+    kh: Node, th: Node, in_process: InProcess, tmp_path: Path
+) -> None:
+    report(kh, "+85512333333")
+    in_process.serve(kh)
+    app = in_process.apps["kh"]
+
+    def tamper(request: httpx.Request) -> httpx.Response:
+        response = app.request(request.method, str(request.url), headers=request.headers)
+        body = response.content.replace(b"+85512333333", b"+855333333334")
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    peer(th, kh)
+    [tampered] = Syncer(
+        th.exchange, lambda _p: httpx.Client(transport=httpx.MockTransport(tamper))
+    ).sync_all()
+    assert tampered.error is not None
+    assert "signature" in tampered.error
+    assert imported(th) == {}
+    # A peer configured with another key: everything it serves is refused.
+    th.exchange.remove_peer(OPERATOR, "kh")
+    other, _ = NodeKey.ensure(tmp_path / "other")
+    from tests.exchange.conftest import peer_token
+
+    th.exchange.add_peer(OPERATOR, "kh", "http://testserver", peer_token(kh, th), other.public_key)
+    [wrong] = in_process.syncer(th).sync_all()
+    assert wrong.error is not None
+    assert "signature" in wrong.error
+    assert imported(th) == {}
+
+
+def test_push_is_signed_checked_and_idempotent(kh: Node, th: Node, in_process: InProcess) -> None:
+    """kh pushes an envelope into th's collection; th checks kh's signature."""
+    from fraudx.exchange.client import PeerClient
+    from fraudx.exchange.model import collection_id
+    from tests.exchange.conftest import peer_token
+
+    report(kh, "+85512444444")
+    objects = _all_objects(kh)
+    peer(th, kh)  # th knows kh's key
+    in_process.serve(th)
+    token = peer_token(th, kh)
+    client = PeerClient(
+        "http://testserver", token, th.exchange.key.public_key, http=in_process.apps["th"]
+    )
+    status = client.push(collection_id("all"), objects, kh.exchange.key, "kh")
+    assert (status["status"], status["success_count"]) == ("complete", 1)
+    client.push(collection_id("all"), objects, kh.exchange.key, "kh")
+    assert len(imported(th)) == 1
+    # An empty push is a nudge: th's sync task hears that kh has news.
+    nudged: list[str] = []
+    th.exchange.nudge_listeners.append(nudged.append)
+    client.push(collection_id("all"), [], kh.exchange.key, "kh")
+    assert nudged == ["kh"]
+    forged = client.push  # a node that signs with a key th does not know is refused
+    stranger, _ = NodeKey.ensure(th.settings.home / "stranger")
+    from fraudx.exchange.client import PeerUnavailable
+
+    with pytest.raises(PeerUnavailable, match="401"):
+        forged(collection_id("all"), objects, stranger, "kh")
+
+
+def test_imported_reports_are_not_passed_on(kh: Node, th: Node, in_process: InProcess) -> None:
+    report(kh, "+85512555555", tlp="CLEAR")
+    in_process.serve(kh)
+    peer(th, kh)
+    in_process.syncer(th).sync_all()
+    assert len(imported(th)) == 1
+    th.exchange.publish_all()
+    assert _all_objects(th) == []
+
+
+def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) -> None:
+    """The receiving side's storage (driver inserts, upserts) on SQLite and PostgreSQL."""
+    in_process.serve(kh)
+    peer(node, kh)
+    syncer = in_process.syncer(node)
+    ids = [report(kh, f"+85512{800000 + n}") for n in range(12)]
+    [first] = syncer.sync_all()
+    assert (first.error, first.created) == (None, 12)
+    clock = kh.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=1))
+    kh.registry.revoke(analyst(kh), ids[0], "resolved")
+    report(kh, "+85512800001", confidence=77)
+    kh.exchange.publish_all()
+    [second] = syncer.sync_all()
+    assert (second.revoked, second.updated, second.created) == (1, 1, 0)
+    assert imported(node) == {k: v for k, v in own(kh).items()}
+    assert node.exchange.import_objects("kh", "kh", _all_objects(kh)).outcome.unchanged == 12
