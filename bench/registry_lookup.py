@@ -187,6 +187,10 @@ def main() -> None:
         started = time.perf_counter()
         probe = ("phone", "+66812345678")
         while True:
+            if server.poll() is not None or time.perf_counter() - started > 600:
+                raise SystemExit(
+                    "the node did not start (is its schema current? fraudx db upgrade)"
+                )
             try:
                 answer = httpx.get(
                     f"{base}/api/v1/lookup",
@@ -201,7 +205,10 @@ def main() -> None:
         build_seconds = time.perf_counter() - started  # start-up and index build
         wait_until_idle(server.pid)
         values = screening_values(args.indicators, args.listed_share)
-        single = wrk(single_script(partner, values), base, args.seconds, 32)
+        single = {
+            f"connections_{c}": wrk(single_script(partner, values), base, args.seconds, c)
+            for c in (4, 32)
+        }
         batch = wrk(batch_script(partner, values, 10_000), f"{base}/api/v1/lookup", args.seconds, 2)
         rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,18 +18,22 @@ class SurgeWindow:
 
     agencies: int = 3
     seconds: int = 3600
-    _seen: dict[str, deque[tuple[float, str]]] = field(default_factory=dict)
+    # Per identifier, each agency's latest look-up: distinct agencies are what counts, and
+    # a busy identifier looked up thousands of times keeps one entry per agency.
+    _seen: dict[str, dict[str, float]] = field(default_factory=dict)
     _quiet_until: dict[str, float] = field(default_factory=dict)
 
     def add(self, key: str, agency: str, at: float) -> set[str] | None:
         """Record a look-up; returns the distinct agencies when this one makes a surge."""
-        window = self._seen.setdefault(key, deque())
-        window.append((at, agency))
-        while window and window[0][0] < at - self.seconds:
-            window.popleft()
+        latest = self._seen.setdefault(key, {})
+        latest[agency] = max(at, latest.get(agency, at))
         if at < self._quiet_until.get(key, 0.0):
             return None
-        distinct = {a for _, a in window}
+        cutoff = at - self.seconds
+        distinct = {a for a, seen in latest.items() if seen >= cutoff}
+        if len(distinct) < len(latest):
+            for stale in [a for a in latest if a not in distinct]:
+                del latest[stale]
         if len(distinct) < self.agencies:
             return None
         self._quiet_until[key] = at + self.seconds
@@ -38,7 +41,8 @@ class SurgeWindow:
 
     def forget_before(self, at: float) -> None:
         """Drop identifiers with no look-up in the window (memory stays bounded)."""
-        for key in [k for k, w in self._seen.items() if not w or w[-1][0] < at - self.seconds]:
+        cutoff = at - self.seconds
+        for key in [k for k, seen in self._seen.items() if max(seen.values(), default=0) < cutoff]:
             del self._seen[key]
             self._quiet_until.pop(key, None)
 
