@@ -81,6 +81,7 @@ class ExchangeService:
         self.policy = policy or load_policy(self.home / POLICY_FILE)
         self._key: NodeKey | None = None
         self._key_lock = threading.Lock()
+        self._publish_batch = 4  # events per publishing pass; adapts to their size
         #: Called (from any thread) with a peer's name when it nudges this node.
         self.nudge_listeners: list[Callable[[str], None]] = []
 
@@ -97,14 +98,23 @@ class ExchangeService:
 
     # --- publishing -------------------------------------------------------------------
 
-    def publish_pending(self, max_events: int = 20) -> int:
+    def publish_pending(self, max_events: int | None = None) -> int:
         """Turn registry changes since the last run into STIX objects; returns how many.
-        Runs as one consumer of the outbox, keeping its position in the same transaction."""
+        Runs as one consumer of the outbox, keeping its position in the same transaction.
+        Without ``max_events``, as many events as keeps a pass to a few thousand changes
+        (a bulk import's events carry thousands each, a submit's one)."""
         with self._db.write() as session:
             position = outbox.position(session, PUBLISHER)
-            events = outbox.read_after(session, position, limit=max_events, topics=[TOPIC])
+            limit = max_events or self._publish_batch
+            events = outbox.read_after(session, position, limit=limit, topics=[TOPIC])
             if not events:
                 return 0
+            size = sum(len(e.payload["changes"]) for e in events)
+            self._publish_batch = (
+                min(50, self._publish_batch * 2)
+                if size <= 2000
+                else max(1, self._publish_batch // 4)
+            )
             ids = list(dict.fromkeys(c["id"] for e in events for c in e.payload["changes"]))
             published = self._objects_of(session, ids)
             store.publish(session, published, self._clock.now())
