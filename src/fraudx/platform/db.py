@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,9 @@ class Database:
             )
             self.reader = self.writer
         self.bell = Bell()
+        self._write_turn: AbstractContextManager[Any] = (
+            threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        )
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
 
@@ -164,7 +167,10 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        with self._write_sessions.begin() as session:
+        # SQLite has one writer: threads of this process queue here and take turns at
+        # once, instead of polling the file lock in SQLite's busy handler, which sleeps
+        # up to 100 ms between tries. Other processes still meet the busy timeout.
+        with self._write_turn, self._write_sessions.begin() as session:
             yield session
             rings = session.info.pop(OUTBOX_WRITTEN, False)
         if rings:
