@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 
@@ -51,6 +52,11 @@ class IndexKeeper:
             with self._build_lock:
                 if not self.built:
                     self.build()
+
+    def apply_local(self, changes: list[dict[str, Any]]) -> None:
+        """Changes this process just committed (see ``RegistryService._emit``)."""
+        if self.built:
+            self.index.apply(ReportChange.of(c) for c in changes)
 
     def follow(self) -> int:
         """Apply every registry event after the index's position; returns how many."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -138,7 +139,6 @@ class RegistryService:
                 if change == Change.CREATED
                 else store.get(session, indicator_id)
             )
-        self._keeper.follow()
         assert indicator is not None
         return indicator, change == Change.CREATED
 
@@ -206,7 +206,6 @@ class RegistryService:
                     raise _RollBack  # leaving the block by exception rolls it all back
         except _RollBack:
             return ImportReport(rejected=report.rejected, stored=False)
-        self._keeper.follow()
         return report
 
     def _consume(
@@ -246,7 +245,6 @@ class RegistryService:
             written = self._write(session, principal, chunk, audit_target=None)
         else:
             written = self._write_retrying(principal, chunk)
-            self._keeper.follow()
         report.accepted += len(chunk)
         report.created += sum(1 for _, change in written if change == Change.CREATED)
         report.updated += sum(1 for _, change in written if change == Change.UPDATED)
@@ -347,6 +345,11 @@ class RegistryService:
             for i in range(0, len(changes), EVENT_CHANGES)
         ]
         outbox.emit(session, events)
+        # This process's own changes reach its look-up index the moment they commit,
+        # without reading them back from the outbox; the follower re-reads them later in
+        # order with everyone else's (applying a change twice is harmless).
+        keeper = self._keeper
+        event.listen(session, "after_commit", lambda _s: keeper.apply_local(changes), once=True)
 
     def revoke(
         self, principal: Principal, indicator_id: str, reason: str, note: str | None = None
@@ -402,7 +405,6 @@ class RegistryService:
             self._audit.record(
                 session, principal, "indicator.revoke", indicator.id, {"reason": why}
             )
-        self._keeper.follow()
         return revoked
 
     def expire_due(self, batch: int = 5000) -> int:
@@ -435,8 +437,6 @@ class RegistryService:
                 self._emit(session, [change_of(i, Change.EXPIRED) for i in expired], now)
                 self._audit.record(session, system, "indicator.expire", None, {"count": len(due)})
             total += len(due)
-        if total:
-            self._keeper.follow()
         return total
 
     # --- reads ------------------------------------------------------------------------
