@@ -41,6 +41,7 @@ Url = Annotated[
         "--url", help="Act on a running node (token in FRAUDX_TOKEN).", envvar="FRAUDX_URL"
     ),
 ]
+Region = Annotated[str | None, typer.Option("--region", help="Country to read national forms in.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a summary.")]
 
 
@@ -57,9 +58,7 @@ def add(
     tlp: Annotated[
         str | None, typer.Option("--tlp", help="CLEAR, GREEN, AMBER (default), AMBER+STRICT, RED.")
     ] = None,
-    region: Annotated[
-        str | None, typer.Option("--region", help="Country to read national forms in.")
-    ] = None,
+    region: Region = None,
     valid_until: Annotated[datetime | None, typer.Option("--valid-until")] = None,
     case_ref: Annotated[str | None, typer.Option("--case-ref")] = None,
     description: Annotated[str | None, typer.Option("--description")] = None,
@@ -278,9 +277,7 @@ def list_(
 def lookup(
     kind: Annotated[str, typer.Argument(help="phone, bank_account, ip, …")],
     value: Annotated[str, typer.Argument(help="The identifier, in any usual spelling.")],
-    region: Annotated[
-        str | None, typer.Option("--region", help="Country to read national forms in.")
-    ] = None,
+    region: Region = None,
     agency: Agency = None,
     url: Url = None,
     as_json: AsJson = False,

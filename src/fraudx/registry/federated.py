@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
@@ -23,7 +23,14 @@ from fraudx.platform.errors import InvalidInput
 from fraudx.registry.events import Change, change_of
 from fraudx.registry.model import Indicator, Status
 from fraudx.registry.origin import PeerImport, PeerReport
-from fraudx.registry.store import indicator_of, indicators, row_of, tags_column
+from fraudx.registry.store import (
+    bulk_insert,
+    indicator_of,
+    indicators,
+    row_of,
+    tags_column,
+    time_texts,
+)
 
 
 def ensure_agencies(session: Session, reports: Sequence[PeerReport], now: datetime) -> None:
@@ -169,22 +176,9 @@ _COLUMNS = (
 
 
 def _insert(session: Session, reports: Sequence[tuple[str, Indicator]]) -> None:
-    """Insert through the driver (executemany on SQLite, COPY on PostgreSQL): a pull of
-    100,000 reports would spend more in SQLAlchemy's per-value processing than in SQL."""
-    connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-
-    texts: dict[datetime, str] = {}  # a page's times are a few instants over and over
-
-    def when(value: datetime | None) -> datetime | str | None:
-        if value is None or not sqlite:
-            return value
-        text = texts.get(value)
-        if text is None:
-            utc = value.astimezone(UTC) if value.utcoffset() else value
-            text = texts[value] = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return text
-
+    """Insert through the driver (``store.bulk_insert``): a pull of 100,000 reports would
+    spend more in SQLAlchemy's per-value processing than in SQL."""
+    when = time_texts(session.get_bind().dialect.name == "sqlite")
     rows = [
         (
             local_id,
@@ -212,17 +206,7 @@ def _insert(session: Session, reports: Sequence[tuple[str, Indicator]]) -> None:
         )
         for local_id, r in reports
     ]
-    columns = ", ".join(_COLUMNS)
-    if sqlite:
-        marks = ", ".join(["?"] * len(_COLUMNS))
-        # Column names are constants and every value is bound: nothing to inject.
-        connection.exec_driver_sql(f"INSERT INTO indicators ({columns}) VALUES ({marks})", rows)  # noqa: S608
-        return
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY indicators ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    bulk_insert(session, "indicators", _COLUMNS, rows)
 
 
 def _change(previous: Indicator | None, now: Indicator) -> str:

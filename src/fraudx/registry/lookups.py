@@ -89,20 +89,21 @@ class LookupService:
         self._clock = clock
         self._keeper = keeper
         self._index = keeper.index
+        self._entries = keeper.index.entries
         self._recorder = recorder
 
     def _identify(self, kind: str, value: str, region: str | None) -> Identifier:
         # Canonical forms are fixed points of parse: a canonical value the index holds
         # is already known to be valid.
         kind_ = _KINDS.get(kind)
-        if kind_ is not None and isinstance(value, str) and f"{kind}:{value}" in self._index:
+        if kind_ is not None and isinstance(value, str) and kind + ":" + value in self._entries:
             return Identifier(kind_, value)
         return read_identifier(kind, value, region)
 
     def _result(self, identifier: Identifier, viewer: Viewer, now: datetime) -> LookupResult:
         index = self._index
         key = identifier.kind + ":" + identifier.value
-        reports = index.reports(key) if key in index else []
+        reports = index.reports(key) if key in self._entries else []
         if identifier.kind is IdentifierKind.IP and index.has_networks:
             for network in index.covering(identifier.value):  # an address in a listed network
                 reports += index.reports(network)
@@ -145,11 +146,7 @@ class LookupService:
         sightings: list[SightingRecord] = []
         hits: list[str] = []
         home = principal.country
-        index = self._index
-        entries = index.entries
         for item in items:
-            # The hot loop of screening: written flat, with one dict probe for the
-            # common case of a canonical value the index does or does not hold.
             kind, value = item.get("kind"), item.get("value")
             if type(kind) is not str or not kind:
                 results.append(LookupError_(str(kind), str(value), "kind", "is required"))
@@ -157,35 +154,18 @@ class LookupService:
             if type(value) is not str or not value:
                 results.append(LookupError_(kind, str(value), "value", "is required"))
                 continue
-            known_kind = _KINDS.get(kind)
-            key = kind + ":" + value
-            if known_kind is not None and key in entries:
-                identifier = Identifier(known_kind, value)
-            else:
-                region = item.get("region")
-                region = region.upper() if type(region) is str and region else home
-                parsed = (
-                    _cached_parse(known_kind, value, region) if known_kind is not None else None
+            region = item.get("region")
+            try:
+                identifier = self._identify(
+                    kind, value, region if type(region) is str and region else home
                 )
-                if not isinstance(parsed, Identifier):
-                    try:  # the reason, in the same words as a single look-up's
-                        read_identifier(kind, value, region)
-                    except InvalidInput as exc:
-                        results.append(LookupError_(kind, value, exc.field, exc.reason))
-                    continue
-                identifier = parsed
-                key = identifier.kind + ":" + identifier.value
-            reports = index.reports(key) if key in entries else []
-            if identifier.kind is IdentifierKind.IP and index.has_networks:
-                for network in index.covering(identifier.value):
-                    reports += index.reports(network)
-            if not reports:
-                results.append(LookupResult(identifier, False, 0, (), (), 0, None, None))
+            except InvalidInput as exc:
+                results.append(LookupError_(kind, value, exc.field, exc.reason))
                 continue
-            result = summarize(identifier, reports, viewer, now)
+            result = self._result(identifier, viewer, now)
             if result.hit_any:
                 sightings.append(self._sighting(principal, identifier, now))
-                hits.append(key)
+                hits.append(identifier.kind + ":" + identifier.value)
             results.append(result)
         detail = {"items": len(items), "hits": hits}
         self._recorder.add([event_for(principal, "registry.lookup_batch", None, detail)], sightings)

@@ -126,7 +126,7 @@ class RegistryService:
 
     def submit(self, principal: Principal, fields: Mapping[str, object]) -> tuple[Indicator, bool]:
         """Report one indicator; returns it and whether it is new (else it was updated)."""
-        _, country = self._reporter(principal)
+        agency, country = self._reporter(principal)
         draft = self.draft(fields, country)
         now = self._clock.now()
         with self._db.write() as session:
@@ -135,7 +135,7 @@ class RegistryService:
             )
             # A new report is exactly its draft; an updated one is read back whole.
             indicator = (
-                _new_report(indicator_id, draft, *self._reporter(principal), now)
+                _new_report(indicator_id, draft, agency, country, now)
                 if change == Change.CREATED
                 else store.get(session, indicator_id)
             )

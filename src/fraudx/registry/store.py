@@ -202,9 +202,6 @@ _INSERT_COLUMNS = (
     "description",
     "tags",
 )
-_TIME_COLUMNS = frozenset(
-    {"valid_from", "valid_until", "first_seen", "last_seen", "created_at", "updated_at"}
-)
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -212,14 +209,16 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _time_texts(sqlite: bool) -> Callable[[datetime], datetime | str]:
+def time_texts(sqlite: bool) -> Callable[[datetime | None], datetime | str | None]:
     """How a time is bound through the driver: as SQLAlchemy's text on SQLite (memoised:
     a batch holds a few instants over and over), as itself on PostgreSQL."""
     if not sqlite:
         return lambda value: value
     texts: dict[datetime, str] = {}
 
-    def text_of(value: datetime) -> str:
+    def text_of(value: datetime | None) -> str | None:
+        if value is None:
+            return None
         text_ = texts.get(value)
         if text_ is None:
             text_ = texts[value] = _sqlite_time(value)
@@ -228,7 +227,7 @@ def _time_texts(sqlite: bool) -> Callable[[datetime], datetime | str]:
     return text_of
 
 
-def _bulk_insert(
+def bulk_insert(
     session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """COPY on PostgreSQL, executemany on SQLite; table and column names are constants
@@ -258,7 +257,7 @@ def insert_new(
     processing would cost more than the database's own work."""
     if not new:
         return
-    when = _time_texts(session.get_bind().dialect.name == "sqlite")
+    when = time_texts(session.get_bind().dialect.name == "sqlite")
     stamp = when(now)
     rows = [
         (
@@ -284,7 +283,7 @@ def insert_new(
         )
         for id_, d in new
     ]
-    _bulk_insert(session, "indicators", _INSERT_COLUMNS, rows)
+    bulk_insert(session, "indicators", _INSERT_COLUMNS, rows)
 
 
 _REPORT_UPDATE = (
@@ -539,24 +538,6 @@ def count(session: Session, filters: SearchFilter, visibility: Visibility) -> in
     return int(session.execute(query).scalar_one())
 
 
-def iter_active(session: Session, *, batch: int = 20000) -> Iterator[Indicator]:
-    """Every active report, for building the look-up index."""
-    after = ""
-    while True:
-        query = (
-            select(indicators)
-            .where(indicators.c.status == Status.ACTIVE.value, indicators.c.id > after)
-            .order_by(indicators.c.id)
-            .limit(batch)
-        )
-        rows = session.execute(query).all()
-        for row in rows:
-            yield indicator_of(row)
-        if len(rows) < batch:
-            return
-        after = rows[-1].id
-
-
 def active_for_index(session: Session, batch: int = 50_000) -> Iterator[list[Row[Any]]]:
     """Every active report as the look-up index packs it, times in Unix seconds, streamed
     in batches. Seconds come from the database: parsing a million timestamps in Python
@@ -612,8 +593,8 @@ def add_sightings(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     """Sightings as tuples in ``_SIGHTING_COLUMNS`` order (times as datetimes)."""
     if not rows:
         return
-    when = _time_texts(session.get_bind().dialect.name == "sqlite")
-    _bulk_insert(
+    when = time_texts(session.get_bind().dialect.name == "sqlite")
+    bulk_insert(
         session,
         "sightings",
         _SIGHTING_COLUMNS,
