@@ -6,39 +6,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from Crypto.Cipher import AES
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from fraudx.platform.keyfiles import create_secret_file
 
 _NONCE = 12
-_TAG = 16
 
 
 class Sealer:
     def __init__(self, key_file: Path) -> None:
         self._file = key_file
-        self._key: bytes | None = None
+        self._cipher: AESGCM | None = None
 
-    def _node_key(self) -> bytes:
-        if self._key is None:
-            if not self._file.exists():
-                self._file.parent.mkdir(parents=True, exist_ok=True)
-                # O_EXCL: two processes starting at once must not write two keys.
-                try:
-                    fd = os.open(self._file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                except FileExistsError:
-                    pass
-                else:
-                    with os.fdopen(fd, "wb") as handle:
-                        handle.write(os.urandom(32))
-            self._key = self._file.read_bytes()
-        return self._key
+    def _aead(self) -> AESGCM:
+        if self._cipher is None:
+            create_secret_file(self._file, AESGCM.generate_key(bit_length=256))
+            self._cipher = AESGCM(self._file.read_bytes())
+        return self._cipher
 
     def seal(self, secret: str) -> bytes:
         nonce = os.urandom(_NONCE)
-        cipher = AES.new(self._node_key(), AES.MODE_GCM, nonce=nonce)
-        sealed, tag = cipher.encrypt_and_digest(secret.encode("utf-8"))
-        return nonce + tag + sealed
+        return nonce + self._aead().encrypt(nonce, secret.encode("utf-8"), None)
 
     def open(self, sealed: bytes) -> str:
-        nonce, tag, body = sealed[:_NONCE], sealed[_NONCE : _NONCE + _TAG], sealed[_NONCE + _TAG :]
-        cipher = AES.new(self._node_key(), AES.MODE_GCM, nonce=nonce)
-        return bytes(cipher.decrypt_and_verify(body, tag)).decode("utf-8")
+        return self._aead().decrypt(sealed[:_NONCE], sealed[_NONCE:], None).decode("utf-8")

@@ -9,7 +9,6 @@ key lives in ``FRAUDX_HOME/node_ed25519.key`` (mode 0600) and is never logged.
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from fraudx.platform.errors import ConfigurationError, InvalidInput, NotAuthenticated
+from fraudx.platform.keyfiles import create_secret_file
 
 SIGNATURE_HEADER = "X-FraudX-Signature"
 NODE_HEADER = "X-FraudX-Node"
@@ -61,18 +61,13 @@ class NodeKey:
         if path.exists():
             return cls.load(home), False
         key = cls.generate()
-        home.mkdir(parents=True, exist_ok=True)
         pem = key._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it meanwhile: use theirs
+        if not create_secret_file(path, pem):  # another process made it meanwhile
             return cls.load(home), False
-        with os.fdopen(fd, "wb") as file:
-            file.write(pem)
         return key, True
 
     @property
