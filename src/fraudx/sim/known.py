@@ -14,23 +14,14 @@ from pathlib import Path
 
 from fraudx.demo import DEMO_AGENCIES
 from fraudx.platform.agencies.model import AgencyKind
+from fraudx.registry.model import IMPORT_FIELDS
 from fraudx.sim.compounds import Compound
 from fraudx.sim.fraud import CountryOfSim, FraudWorld
 from fraudx.sim.model import Parameters
 from fraudx.sim.telecom import Phonebook
 
-HEADER = (
-    "kind",
-    "value",
-    "category",
-    "confidence",
-    "tlp",
-    "valid_until",
-    "region",
-    "case_ref",
-    "description",
-    "tags",
-)
+#: known/*.csv are in the registry's bulk import format.
+HEADER = IMPORT_FIELDS
 POLICE: dict[str, tuple[str, str]] = {
     country: (code, name)
     for code, name, country, kind in DEMO_AGENCIES
