@@ -54,6 +54,11 @@ def test_report_list_lookup_revoke_as_an_agency(
     )
     assert code == 0
     assert out.startswith("LISTED bank_account:TH:004:1234567890")
+    code, out, _ = _run(
+        capsys, "lookup", "bank_account", "TH:004:1234567890", "--json", "--agency", "TH-CCIB"
+    )
+    assert code == 0
+    assert json.loads(out)["indicators"][0]["id"] == indicator_id
     code, out, _ = _run(capsys, "lookup", "phone", "0812345678", "--agency", "TH-KBANK")
     assert code == 4
     assert "not listed phone:+66812345678" in out
