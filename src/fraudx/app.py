@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from fraudx import __version__
 from fraudx.alerts.api import router as alerts_router
-from fraudx.exchange.taxii import router as taxii_router
+from fraudx.exchange.api import router as taxii_router
 from fraudx.node import Node
 from fraudx.platform.agencies.api import router as agencies_router
 from fraudx.platform.audit.api import router as audit_router
