@@ -18,7 +18,7 @@ from fraudx.platform.agencies.model import Principal
 from fraudx.platform.errors import InvalidInput
 from fraudx.platform.http import CurrentPrincipal, roles
 from fraudx.registry.formats import BulkFormat, export_record, render, text_lines
-from fraudx.registry.lookups import LOOKERS, LookupError_, Sighting
+from fraudx.registry.lookups import LOOKERS, Sighting
 from fraudx.registry.model import HistoryEntry, Indicator, Tlp, Viewer
 from fraudx.registry.presenter import batch_json, lookup_json
 from fraudx.registry.service import READERS, WRITERS
@@ -447,19 +447,10 @@ async def lookup_batch(request: Request, principal: CurrentPrincipal) -> Respons
             raise InvalidInput(
                 "items", 'send {"items": [{"kind": ..., "value": ..., "region": ...}]}'
             )
-        results = lookups.lookup_many(principal, items)
-        return batch_json([_item_json(r) if isinstance(r, LookupError_) else r for r in results])
+        return batch_json(lookups.screen(principal, items))
 
     body_bytes = await anyio.to_thread.run_sync(answer)
     return Response(body_bytes, media_type="application/json")
-
-
-def _item_json(result: LookupError_) -> dict[str, Any]:
-    return {
-        "identifier": {"kind": result.kind, "value": result.value},
-        "error": result.reason,
-        "field": result.field,
-    }
 
 
 # --- sightings ------------------------------------------------------------------------

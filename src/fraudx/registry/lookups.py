@@ -26,6 +26,7 @@ from fraudx.registry.indexer import IndexKeeper
 from fraudx.registry.lookup import LookupResult, summarize
 from fraudx.registry.model import Viewer, clean_text, parse_kind
 from fraudx.registry.recorder import ReadRecorder, SightingRecord
+from fraudx.registry.spellings import LookupError_, Spelling, Spellings, Table
 
 #: Single look-ups are for people and systems acting on one case; observers see only
 #: aggregate figures. Everyone else may screen.
@@ -55,14 +56,15 @@ def read_identifier(kind: str, value: str, region: str | None) -> Identifier:
     return parsed
 
 
-@dataclass(slots=True)
-class LookupError_:
-    """An item of a batch that did not parse; the rest of the batch is answered."""
+def _identifier_of(key: str) -> Identifier:
+    kind, _, value = key.partition(":")
+    return Identifier(_KINDS[kind], value)
 
-    kind: str
-    value: str
-    field: str
-    reason: str
+
+def _as_result(spelling: Spelling) -> LookupResult | LookupError_:
+    if spelling.error is not None:
+        return spelling.error
+    return LookupResult(_identifier_of(spelling.key or ""), False, 0, (), (), 0, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class LookupService:
         self._index = keeper.index
         self._entries = keeper.index.entries
         self._recorder = recorder
+        self._spellings = Spellings()
 
     def _identify(self, kind: str, value: str, region: str | None) -> Identifier:
         # Canonical forms are fixed points of parse: a canonical value the index holds
@@ -137,39 +140,91 @@ class LookupService:
         self, principal: Principal, items: Sequence[Mapping[str, Any]]
     ) -> list[LookupResult | LookupError_]:
         """Answer each item in order; an item that does not parse gets its reason."""
+        return [
+            _as_result(answer) if type(answer) is Spelling else answer  # type: ignore[misc]
+            for answer in self.screen(principal, items)
+        ]
+
+    def screen(
+        self, principal: Principal, items: Sequence[Mapping[str, Any]]
+    ) -> list[Spelling | LookupResult]:
+        """``lookup_many`` for the API: an item whose answer is plain (not listed for the
+        caller, or an error) comes back as its ``Spelling``, the answer's JSON ready-made.
+
+        Whether an identifier is listed is asked of the live index for every item, so a
+        revocation or a new report shows in the next batch; only how a spelling reads is
+        remembered."""
         principal.require(*LOOKERS)
         if len(items) > MAX_BATCH:
             raise InvalidInput("items", f"at most {MAX_BATCH} per request; split the batch")
         self._keeper.ensure_built()
-        viewer, now = Viewer.of(principal), self._clock.now()
-        results: list[LookupResult | LookupError_] = []
+        home = principal.country
+        known = self._spellings.table(home)
+        entries, index = self._entries, self._index
+        presence, networks = index.presence, index.has_networks
+        answers: list[Spelling | LookupResult] = []
+        append = answers.append
+        found: list[tuple[int, str]] = []  # items whose identifier has reports, by position
+        for item in items:
+            try:
+                spelling = known[item.get("region")][item["kind"]][item["value"]]
+            except (KeyError, TypeError):  # not seen yet, or not an ordinary item
+                spelling = self._spell(item, home, known)
+            key, _, slot, in_networks, _ = spelling
+            if (presence[slot] and key in entries) or (
+                in_networks is not None and networks and self._in_network(key, in_networks)
+            ):
+                found.append((len(answers), key))  # type: ignore[arg-type]  # keys are str here
+            append(spelling)
         sightings: list[SightingRecord] = []
         hits: list[str] = []
-        home = principal.country
-        for item in items:
-            kind, value = item.get("kind"), item.get("value")
-            if type(kind) is not str or not kind:
-                results.append(LookupError_(str(kind), str(value), "kind", "is required"))
-                continue
-            if type(value) is not str or not value:
-                results.append(LookupError_(kind, str(value), "value", "is required"))
-                continue
-            region = item.get("region")
-            try:
-                identifier = self._identify(
-                    kind, value, region if type(region) is str and region else home
-                )
-            except InvalidInput as exc:
-                results.append(LookupError_(kind, value, exc.field, exc.reason))
-                continue
-            result = self._result(identifier, viewer, now)
-            if result.hit_any:
-                sightings.append(self._sighting(principal, identifier, now))
-                hits.append(identifier.kind + ":" + identifier.value)
-            results.append(result)
+        if found:
+            viewer, now = Viewer.of(principal), self._clock.now()
+            agency, role, actor = principal.agency_code, principal.role.value, principal.actor
+            for n, key in found:
+                kind, _, value = key.partition(":")
+                result = self._result(Identifier(_KINDS[kind], value), viewer, now)
+                if result.hit_any:  # as _sighting makes it, without its per-call lookups
+                    sightings.append(
+                        SightingRecord(kind, value, now, agency, role, actor, "lookup")
+                    )
+                    hits.append(key)
+                if result.listed:
+                    answers[n] = result
         detail = {"items": len(items), "hits": hits}
         self._recorder.add([event_for(principal, "registry.lookup_batch", None, detail)], sightings)
-        return results
+        return answers
+
+    def _spell(self, item: Mapping[str, Any], home: str | None, known: Table) -> Spelling:
+        """Read an item the first time its spelling is seen (see ``spellings``)."""
+        kind, value, region = item.get("kind"), item.get("value"), item.get("region")
+        if type(kind) is not str or not kind:
+            return Spelling.failed(str(kind), str(value), "kind", "is required")
+        if type(value) is not str or not value:
+            return Spelling.failed(kind, str(value), "value", "is required")
+        try:
+            identifier = self._identify(
+                kind, value, region if type(region) is str and region else home
+            )
+        except InvalidInput as exc:
+            spelling = Spelling.failed(kind, value, exc.field, exc.reason)
+        else:
+            ip = identifier.kind is IdentifierKind.IP
+            spelling = Spelling.of(identifier.kind, identifier.value, ip)
+        if region is None or type(region) is str:  # then the item is exactly its key
+            self._spellings.add(known, region, kind, value, spelling)
+        return spelling
+
+    def _in_network(self, key: Any, cached: list[tuple[int, tuple[str, ...]]]) -> bool:
+        """Whether a listed network contains this IP address (see ``Spelling.networks``)."""
+        index = self._index
+        version, keys = cached[0]
+        if version != index.networks_version:  # lengths in use changed: work them out again
+            version = index.networks_version
+            keys = tuple(index.covering(key[3:]))
+            cached[0] = (version, keys)
+        entries = self._entries
+        return any(network in entries for network in keys)
 
     def _sighting(
         self, principal: Principal, identifier: Identifier, now: datetime, source: str = "lookup"

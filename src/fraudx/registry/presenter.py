@@ -5,7 +5,7 @@ documents the same shape."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -13,26 +13,48 @@ from fraudx.registry.events import from_ts
 from fraudx.registry.lookup import LookupResult
 
 _NOT_LISTED = (
-    b',"listed":false,"risk":0,"categories":[],"countries":[],"reports":0,'
+    b'},"listed":false,"risk":0,"categories":[],"countries":[],"reports":0,'
     b'"first_seen":null,"last_seen":null}'
 )
 
 
-def batch_json(results: Sequence[LookupResult | dict[str, Any]]) -> bytes:
-    """``{"results": [...]}`` for a batch, written piecewise: most identifiers screened
-    are not listed, and their answer is the same bytes but for the identifier."""
-    parts = []
-    dumps = orjson.dumps
-    for result in results:
-        if type(result) is LookupResult and not result.listed:
-            identifier = result.identifier
-            parts.append(
-                b'{"identifier":{"kind":"%s","value":%s}%s'
-                % (identifier.kind.encode(), dumps(identifier.value), _NOT_LISTED)
-            )
-        else:
-            parts.append(dumps(result if type(result) is dict else lookup_json(result)))  # type: ignore[arg-type]
+def not_listed_json(kind: str, value: str) -> bytes:
+    """The answer for an identifier that is not listed (to the caller): the same bytes
+    but for the identifier, so batches keep it ready-made (``lookups.Spelling``)."""
+    return b'{"identifier":{"kind":"%s","value":%s%s' % (
+        kind.encode(),
+        orjson.dumps(value),
+        _NOT_LISTED,
+    )
+
+
+def error_json(kind: str, value: str, field: str, reason: str) -> bytes:
+    """The answer for a batch item that could not be looked up."""
+    return orjson.dumps(
+        {"identifier": {"kind": kind, "value": value}, "error": reason, "field": field}
+    )
+
+
+class Answered(Protocol):
+    """A batch answer already in JSON (``spellings.Spelling``)."""
+
+    @property
+    def answer(self) -> bytes: ...
+
+
+def batch_json(answers: Sequence[Answered | LookupResult]) -> bytes:
+    """``{"results": [...]}`` for a batch: answers already in JSON go in as they are."""
+    parts = [
+        _result_json(answer) if type(answer) is LookupResult else answer.answer  # type: ignore[union-attr]
+        for answer in answers
+    ]
     return b'{"results":[' + b",".join(parts) + b"]}"
+
+
+def _result_json(result: LookupResult) -> bytes:
+    if result.listed:
+        return orjson.dumps(lookup_json(result))
+    return not_listed_json(result.identifier.kind, result.identifier.value)
 
 
 def lookup_json(result: LookupResult) -> dict[str, Any]:

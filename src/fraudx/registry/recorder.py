@@ -34,7 +34,9 @@ from fraudx.registry.events import SIGHTING_TOPIC
 log = logging.getLogger("fraudx.registry")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a batch that hits makes hundreds, and a frozen dataclass's __init__ costs
+# several times a plain one's.
+@dataclass(slots=True)
 class SightingRecord:
     kind: str
     value: str
