@@ -34,10 +34,7 @@ def filter_slot(key: str) -> int:
     return hash(key) & (FILTER_SLOTS - 1)
 
 
-# Not frozen: a look-up that hits makes one per report, and a frozen dataclass's
-# __init__ costs several times a plain one's. Each is a fresh copy: changing it changes
-# nothing in the index.
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IndexedReport:
     """One active report as the index holds it (times in Unix seconds)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,27 +32,64 @@ class LookupResult:
     hit_any: bool = False
 
 
+@dataclass(slots=True)
+class Seen:
+    """What a viewer may see of an identifier's reports at some moment, all but the risk
+    (which ages by the hour). It holds while no report crosses its end of validity: for
+    ``after <= now < before`` (Unix seconds)."""
+
+    visible: tuple[IndexedReport, ...]
+    facts: list[ReportFacts]
+    categories: tuple[str, ...]
+    countries: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    hit_any: bool
+    after: float
+    before: float
+
+
+def seen(reports: Sequence[IndexedReport], viewer: Viewer, now_ts: float) -> Seen:
+    live = [r for r in reports if r.valid_until > now_ts]  # expiry holds before the sweep runs
+    after = max((r.valid_until for r in reports if r.valid_until <= now_ts), default=-math.inf)
+    before = min((r.valid_until for r in live), default=math.inf)
+    visible = [r for r in live if may_see(r.tlp, r.agency, viewer)]
+    if not visible:
+        return Seen((), [], (), (), None, None, bool(live), after, before)
+    return Seen(
+        visible=tuple(visible) if viewer.sees_sources else (),
+        facts=[
+            ReportFacts(r.confidence, r.country, r.agency, r.half_life_days, from_ts(r.last_seen))
+            for r in visible
+        ],
+        categories=tuple(sorted({r.category for r in visible})),
+        countries=tuple(sorted({r.country for r in visible})),
+        first_seen=from_ts(min(r.first_seen for r in visible)),
+        last_seen=from_ts(max(r.last_seen for r in visible)),
+        hit_any=True,
+        after=after,
+        before=before,
+    )
+
+
+def result_of(identifier: Identifier, seen: Seen, now: datetime) -> LookupResult:
+    if not seen.facts:
+        return LookupResult(identifier, False, 0, (), (), 0, None, None, (), seen.hit_any)
+    return LookupResult(
+        identifier,
+        True,
+        risk(seen.facts, now),
+        seen.categories,
+        seen.countries,
+        len(seen.facts),
+        seen.first_seen,
+        seen.last_seen,
+        seen.visible,
+        True,
+    )
+
+
 def summarize(
     identifier: Identifier, reports: Sequence[IndexedReport], viewer: Viewer, now: datetime
 ) -> LookupResult:
-    now_ts = now.timestamp()
-    live = [r for r in reports if r.valid_until > now_ts]  # expiry holds before the sweep runs
-    visible = [r for r in live if may_see(r.tlp, r.agency, viewer)]
-    if not visible:
-        return LookupResult(identifier, False, 0, (), (), 0, None, None, (), bool(live))
-    facts = [
-        ReportFacts(r.confidence, r.country, r.agency, r.half_life_days, from_ts(r.last_seen))
-        for r in visible
-    ]
-    return LookupResult(
-        identifier=identifier,
-        listed=True,
-        risk=risk(facts, now),
-        categories=tuple(sorted({r.category for r in visible})),
-        countries=tuple(sorted({r.country for r in visible})),
-        reports=len(visible),
-        first_seen=from_ts(min(r.first_seen for r in visible)),
-        last_seen=from_ts(max(r.last_seen for r in visible)),
-        visible=tuple(visible) if viewer.sees_sources else (),
-        hit_any=True,
-    )
+    return result_of(identifier, seen(reports, viewer, now.timestamp()), now)

@@ -23,7 +23,7 @@ from fraudx.platform.errors import InvalidInput
 from fraudx.registry import store
 from fraudx.registry.index import IndexedReport
 from fraudx.registry.indexer import IndexKeeper
-from fraudx.registry.lookup import LookupResult, summarize
+from fraudx.registry.lookup import LookupResult, Seen, result_of, seen, summarize
 from fraudx.registry.model import Viewer, clean_text, parse_kind
 from fraudx.registry.recorder import ReadRecorder, SightingRecord
 from fraudx.registry.spellings import LookupError_, Spelling, Spellings, Table
@@ -32,6 +32,8 @@ from fraudx.registry.spellings import LookupError_, Spelling, Spellings, Table
 #: aggregate figures. Everyone else may screen.
 LOOKERS = (Role.ADMIN, Role.ANALYST, Role.LIAISON, Role.PARTNER)
 MAX_BATCH = 10_000
+#: Listed identifiers whose visible reports are kept per viewer (``_result``).
+_SEEN_SIZE = 20_000
 _KINDS = {k.value: k for k in IdentifierKind}
 
 
@@ -94,6 +96,7 @@ class LookupService:
         self._entries = keeper.index.entries
         self._recorder = recorder
         self._spellings = Spellings()
+        self._seen: dict[tuple[bytes, Viewer], Seen] = {}
 
     def _identify(self, kind: str, value: str, region: str | None) -> Identifier:
         # Canonical forms are fixed points of parse: a canonical value the index holds
@@ -106,13 +109,27 @@ class LookupService:
     def _result(self, identifier: Identifier, viewer: Viewer, now: datetime) -> LookupResult:
         index = self._index
         key = identifier.kind + ":" + identifier.value
-        reports = index.reports(key) if key in self._entries else []
+        packed = self._entries.get(key)
         if identifier.kind is IdentifierKind.IP and index.has_networks:
+            reports = index.reports(key) if packed is not None else []
             for network in index.covering(identifier.value):  # an address in a listed network
                 reports += index.reports(network)
-        if not reports:  # most look-ups: nothing to weigh
+            if not reports:
+                return LookupResult(identifier, False, 0, (), (), 0, None, None)
+            return summarize(identifier, reports, viewer, now)
+        if packed is None:  # most look-ups: nothing to weigh
             return LookupResult(identifier, False, 0, (), (), 0, None, None)
-        return summarize(identifier, reports, viewer, now)
+        # An entry is replaced whole when its reports change: what a viewer saw of these
+        # very bytes holds until a report in them reaches its end of validity.
+        now_ts = now.timestamp()
+        memo = self._seen
+        known = memo.get((packed, viewer))
+        if known is None or not known.after <= now_ts < known.before:
+            known = seen(index.reports(key), viewer, now_ts)
+            if len(memo) >= _SEEN_SIZE:
+                memo.clear()
+            memo[packed, viewer] = known
+        return result_of(identifier, known, now)
 
     def reports_of(self, identifier: Identifier) -> list[IndexedReport]:
         """Every active report of an identifier, unfiltered: for the node's own rules

@@ -293,9 +293,7 @@ def clean_window(valid_from: datetime, valid_until: datetime, now: datetime) -> 
 # --- risk -----------------------------------------------------------------------------
 
 
-# Not frozen: every look-up that hits makes one per visible report, and a frozen
-# dataclass's __init__ costs several times a plain one's.
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ReportFacts:
     """What risk and the look-up summary need of one visible, active report."""
 
