@@ -24,6 +24,10 @@ from fraudx.registry.presenter import batch_json, lookup_json
 from fraudx.registry.service import READERS, WRITERS
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
+#: Batches hold the interpreter lock for tens of milliseconds: two at once only take
+#: turns every few milliseconds, each evicting the other's data from the CPU caches.
+#: One after the other, each is answered sooner and the node answers more.
+_ONE_BATCH_AT_A_TIME = anyio.CapacityLimiter(1)
 
 
 def node_of(request: Request) -> Node:
@@ -449,7 +453,7 @@ async def lookup_batch(request: Request, principal: CurrentPrincipal) -> Respons
             )
         return batch_json(lookups.screen(principal, items))
 
-    body_bytes = await anyio.to_thread.run_sync(answer)
+    body_bytes = await anyio.to_thread.run_sync(answer, limiter=_ONE_BATCH_AT_A_TIME)
     return Response(body_bytes, media_type="application/json")
 
 
