@@ -11,6 +11,7 @@ from fraudx.platform.agencies.model import Role
 from fraudx.platform.clock import ManualClock
 from fraudx.platform.errors import InvalidIdentifier, InvalidInput, NotFound, NotPermitted
 from fraudx.registry.formats import BulkFormat, read_rows
+from fraudx.registry.lookup import LookupResult
 from fraudx.registry.lookups import LookupError_
 from fraudx.registry.model import Status
 from tests.conftest import Agencies
@@ -341,3 +342,53 @@ def test_a_second_process_sees_changes_through_the_outbox(
 def test_unknown_indicator_is_not_found(node: Node, agencies: Agencies) -> None:
     with pytest.raises(NotFound):
         node.registry.get(agencies.principal("TH-CCIB", Role.ANALYST), "01a21558-0000-7000-8000-0")
+
+
+def test_a_lookup_without_the_index_answers_as_the_index(
+    node: Node, agencies: Agencies, clock: ManualClock
+) -> None:
+    police = agencies.principal("TH-CCIB", Role.ANALYST)
+    khmer = agencies.principal("KH-GCNP", Role.ANALYST)
+    node.registry.submit(police, {"kind": "phone", "value": "0812345678", "category": "scam_call"})
+    node.registry.submit(
+        khmer, {"kind": "phone", "value": "+66812345678", "category": "scam_sms", "tlp": "RED"}
+    )
+    node.registry.submit(police, ACCOUNT | {"tlp": "AMBER+STRICT"})
+    node.registry.submit(
+        police, {"kind": "ip", "value": "203.0.113.0/24", "category": "scam_compound_network"}
+    )
+    gone, _ = node.registry.submit(
+        police, {"kind": "domain", "value": "gone.example", "category": "scam_website"}
+    )
+    node.registry.revoke(police, gone.id, "resolved")
+    clock.advance(timedelta(days=3))
+    questions = [
+        ("phone", "+66 81 234 5678"),
+        ("bank_account", CANONICAL),
+        ("ip", "203.0.113.9"),
+        ("ip", "203.0.113.0/26"),
+        ("ip", "198.51.100.1"),
+        ("domain", "gone.example"),
+    ]
+    viewers = [
+        agencies.principal("TH-KBANK", Role.PARTNER),
+        agencies.principal("TH-NBTC", Role.LIAISON),
+        khmer,
+        police,
+    ]
+
+    def answers() -> list[LookupResult]:
+        return [node.lookups.lookup(v, kind, value) for v in viewers for kind, value in questions]
+
+    node.lookups.build_index = False
+    from_database = answers()
+    assert not node.index.built
+    node.lookups.build_index = True
+    from_index = answers()
+    assert node.index.built
+    assert from_database == from_index
+    assert [r.listed for r in from_index[:6]] == [True, False, True, True, False, False]
+    # The RED phone report counts for its reporter only.
+    khmer_phone, police_phone = from_index[12], from_index[18]
+    assert khmer_phone.reports == 2
+    assert police_phone.reports == 1

@@ -76,6 +76,10 @@ class LookupIndex:
         self.position = 0
         self.reports_count = 0
 
+    def empty_like(self) -> LookupIndex:
+        """A new, empty index with the same categories (for a few reports read at once)."""
+        return LookupIndex(self._categories)
+
     # --- reads (no lock) --------------------------------------------------------------
 
     @property

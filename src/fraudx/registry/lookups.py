@@ -8,6 +8,7 @@ since banks and telcos screen the same payees and numbers day after day.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,6 +98,9 @@ class LookupService:
         self._recorder = recorder
         self._spellings = Spellings()
         self._seen: dict[tuple[bytes, Viewer], Seen] = {}
+        #: Single look-ups build the index first; a process that answers one look-up (the
+        #: command line) sets this to False to read that identifier from the database.
+        self.build_index = True
 
     def _identify(self, kind: str, value: str, region: str | None) -> Identifier:
         # Canonical forms are fixed points of parse: a canonical value the index holds
@@ -131,6 +135,28 @@ class LookupService:
             memo[packed, viewer] = known
         return result_of(identifier, known, now)
 
+    def _result_from_database(
+        self, identifier: Identifier, viewer: Viewer, now: datetime
+    ) -> LookupResult:
+        """The same answer without the index: the identifier's active reports (and for an
+        address, those of every network that could hold it) read through the value index
+        into an index of their own, then weighed as the index's would be."""
+        values = [identifier.value]
+        if identifier.kind is IdentifierKind.IP:
+            network = ipaddress.ip_network(identifier.value, strict=False)
+            values += [str(network.supernet(new_prefix=n)) for n in range(network.prefixlen)]
+        with self._db.read() as session:
+            rows = store.active_of(session, identifier.kind.value, values)
+        index = self._index.empty_like()
+        index.load(rows)
+        reports = index.reports(str(identifier))
+        if identifier.kind is IdentifierKind.IP and index.has_networks:
+            for key in index.covering(identifier.value):
+                reports += index.reports(key)
+        if not reports:
+            return LookupResult(identifier, False, 0, (), (), 0, None, None)
+        return summarize(identifier, reports, viewer, now)
+
     def reports_of(self, identifier: Identifier) -> list[IndexedReport]:
         """Every active report of an identifier, unfiltered: for the node's own rules
         (alerts), never for a caller. Apply ``model.may_see`` before showing any."""
@@ -141,10 +167,14 @@ class LookupService:
         self, principal: Principal, kind: str, value: str, region: str | None = None
     ) -> LookupResult:
         principal.require(*LOOKERS)
-        self._keeper.ensure_built()
+        if self.build_index:
+            self._keeper.ensure_built()
         identifier = self._identify(kind, value, region or principal.country)
         now = self._clock.now()
-        result = self._result(identifier, Viewer.of(principal), now)
+        if self._keeper.built:
+            result = self._result(identifier, Viewer.of(principal), now)
+        else:
+            result = self._result_from_database(identifier, Viewer.of(principal), now)
         self._recorder.add_lookup(
             principal,
             str(identifier),

@@ -538,26 +538,40 @@ def count(session: Session, filters: SearchFilter, visibility: Visibility) -> in
     return int(session.execute(query).scalar_one())
 
 
-def active_for_index(session: Session, batch: int = 50_000) -> Iterator[list[Row[Any]]]:
-    """Every active report as the look-up index packs it, times in Unix seconds, streamed
-    in batches. Seconds come from the database: parsing a million timestamps in Python
-    would take longer than the rest of the build."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+def _index_select(sqlite: bool) -> str:
+    """Active reports as the look-up index packs them, times in Unix seconds. Seconds come
+    from the database: parsing a million timestamps in Python would take longer than the
+    rest of the build."""
 
     def epoch(column: str) -> str:
         if sqlite:
             return f"CAST(strftime('%s', {column}) AS INTEGER)"
         return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
 
-    sql = (
+    return (
         "SELECT id, kind, value, agency_code, country, category, confidence, tlp, "  # noqa: S608
         f"{epoch('first_seen')}, {epoch('last_seen')}, {epoch('valid_until')} "
         "FROM indicators WHERE status = 'active'"
     )
+
+
+def active_for_index(session: Session, batch: int = 50_000) -> Iterator[list[Row[Any]]]:
+    """Every active report as the look-up index packs it, streamed in batches."""
+    sql = _index_select(session.get_bind().dialect.name == "sqlite")
     connection = session.connection().execution_options(stream_results=True, yield_per=batch)
     result = connection.exec_driver_sql(sql)
     while rows := result.fetchmany(batch):
         yield list(rows)
+
+
+def active_of(session: Session, kind: str, values: Sequence[str]) -> list[Row[Any]]:
+    """The active reports of these identifiers of one kind, as ``active_for_index`` reads
+    them: one look-up without the index, through the value index."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    sql = f"{_index_select(sqlite)} AND value IN ({', '.join([mark] * len(values))})"
+    rows = session.connection().exec_driver_sql(sql + f" AND kind = {mark}", (*values, kind))
+    return list(rows)
 
 
 def stats(session: Session, visibility: Visibility) -> list[tuple[str, str, str, str, int]]:
