@@ -60,10 +60,11 @@ Table = dict[Any, dict[str, dict[str, Spelling]]]
 
 class Spellings:
     """A table per home region (the region an item without one is read in), at most
-    ``size`` spellings in all. Full, it starts over: cheaper than tracking use on the hot
-    path, and the payees a bank screens come back within a few batches."""
+    ``size`` spellings in all (some 30 MB at 50,000, with the parse cache behind them).
+    Full, it starts over: cheaper than tracking use on the hot path, and the payees a
+    bank screens come back within a few batches."""
 
-    def __init__(self, size: int = 100_000) -> None:
+    def __init__(self, size: int = 50_000) -> None:
         self._size = size
         self._count = 0
         self._tables: dict[str | None, Table] = {}
