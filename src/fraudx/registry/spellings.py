@@ -60,7 +60,7 @@ Table = dict[Any, dict[str, dict[str, Spelling]]]
 
 class Spellings:
     """A table per home region (the region an item without one is read in), at most
-    ``size`` spellings in all (some 30 MB at 50,000, with the parse cache behind them).
+    ``size`` spellings in all (about 50 MB at 50,000, with the parse cache behind them).
     Full, it starts over: cheaper than tracking use on the hot path, and the payees a
     bank screens come back within a few batches."""
 
