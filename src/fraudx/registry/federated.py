@@ -23,14 +23,8 @@ from fraudx.platform.errors import InvalidInput
 from fraudx.registry.events import Change, change_of
 from fraudx.registry.model import Indicator, Status
 from fraudx.registry.origin import PeerImport, PeerReport
-from fraudx.registry.store import (
-    bulk_insert,
-    indicator_of,
-    indicators,
-    row_of,
-    tags_column,
-    time_texts,
-)
+from fraudx.registry.rows import tags_column, time_texts
+from fraudx.registry.store import bulk_insert, indicator_of, indicators, row_of
 
 
 def ensure_agencies(session: Session, reports: Sequence[PeerReport], now: datetime) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -18,7 +18,7 @@ from fraudx.platform import outbox
 from fraudx.platform.db import Database
 from fraudx.platform.tasks import pause
 from fraudx.registry import store
-from fraudx.registry.events import TOPIC, ReportChange
+from fraudx.registry.events import TOPIC, ReportChange, change_data
 from fraudx.registry.index import LookupIndex
 
 
@@ -53,10 +53,10 @@ class IndexKeeper:
                 if not self.built:
                     self.build()
 
-    def apply_local(self, changes: list[dict[str, Any]]) -> None:
+    def apply_local(self, changes: Sequence[dict[str, Any] | bytes]) -> None:
         """Changes this process just committed (see ``RegistryService._emit``)."""
         if self.built:
-            self.index.apply(ReportChange.of(c) for c in changes)
+            self.index.apply(ReportChange.of(change_data(c)) for c in changes)
 
     def follow(self) -> int:
         """Apply every registry event after the index's position; returns how many."""

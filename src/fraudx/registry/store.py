@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,14 +33,9 @@ from sqlalchemy.orm import Session
 
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
-from fraudx.registry.model import (
-    HistoryEntry,
-    Indicator,
-    IndicatorDraft,
-    RevokeReason,
-    Status,
-    Tlp,
-)
+from fraudx.registry.model import HistoryEntry, Indicator, RevokeReason, Status, Tlp
+from fraudx.registry.rows import INSERT_COLUMNS, _tags, tags_column, time_texts
+from fraudx.registry.rows import Row as NewRow
 
 indicators = Table(
     "indicators",
@@ -120,14 +115,6 @@ sightings = Table(
 )
 
 
-def _tags(text_: str) -> tuple[str, ...]:
-    return tuple(t for t in text_.split(";") if t)
-
-
-def tags_column(tags: Sequence[str]) -> str:
-    return f";{';'.join(tags)};" if tags else ""
-
-
 def indicator_of(row: Row[Any] | Any) -> Indicator:
     m = row._mapping
     return Indicator(
@@ -181,52 +168,6 @@ def row_of(indicator: Indicator) -> dict[str, Any]:
     }
 
 
-_INSERT_COLUMNS = (
-    "id",
-    "kind",
-    "value",
-    "agency_code",
-    "country",
-    "category",
-    "confidence",
-    "tlp",
-    "status",
-    "valid_from",
-    "valid_until",
-    "first_seen",
-    "last_seen",
-    "created_at",
-    "updated_at",
-    "region",
-    "case_ref",
-    "description",
-    "tags",
-)
-
-
-def _sqlite_time(value: datetime) -> str:
-    # The exact text SQLAlchemy's SQLite DateTime writes: comparisons are textual there.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def time_texts(sqlite: bool) -> Callable[[datetime | None], datetime | str | None]:
-    """How a time is bound through the driver: as SQLAlchemy's text on SQLite (memoised:
-    a batch holds a few instants over and over), as itself on PostgreSQL."""
-    if not sqlite:
-        return lambda value: value
-    texts: dict[datetime, str] = {}
-
-    def text_of(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        text_ = texts.get(value)
-        if text_ is None:
-            text_ = texts[value] = _sqlite_time(value)
-        return text_
-
-    return text_of
-
-
 def bulk_insert(
     session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
@@ -245,45 +186,12 @@ def bulk_insert(
             copy.write_row(row)
 
 
-def insert_new(
-    session: Session,
-    new: Sequence[tuple[str, IndicatorDraft]],
-    agency_code: str,
-    country: str,
-    now: datetime,
-) -> None:
-    """Insert new reports straight from their drafts, through the driver: COPY on
-    PostgreSQL, executemany on SQLite. For bulk imports SQLAlchemy's per-value type
-    processing would cost more than the database's own work."""
-    if not new:
-        return
-    when = time_texts(session.get_bind().dialect.name == "sqlite")
-    stamp = when(now)
-    rows = [
-        (
-            id_,
-            d.identifier.kind.value,
-            d.identifier.value,
-            agency_code,
-            country,
-            d.category,
-            d.confidence,
-            d.tlp.value,
-            "active",
-            when(d.valid_from),
-            when(d.valid_until),
-            stamp,
-            stamp,
-            stamp,
-            stamp,
-            d.region,
-            d.case_ref,
-            d.description,
-            tags_column(d.tags),
-        )
-        for id_, d in new
-    ]
-    bulk_insert(session, "indicators", _INSERT_COLUMNS, rows)
+def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
+    """Insert new reports as ``rows.new_row`` made them, through the driver: for bulk
+    imports SQLAlchemy's per-value type processing would cost more than the database's
+    own work."""
+    if rows:
+        bulk_insert(session, "indicators", INSERT_COLUMNS, rows)
 
 
 _REPORT_UPDATE = (
