@@ -54,9 +54,10 @@ WRITERS = (Role.ADMIN, Role.ANALYST)
 READERS = (Role.ADMIN, Role.ANALYST, Role.LIAISON)
 #: Rows per transaction in a bulk import. Each transaction touches index pages all over
 #: the table (identifiers arrive in random order), and every page it touches is written
-#: once per commit: larger transactions write each page fewer times. SQLite's single
-#: writer is held for about a second per transaction at this size.
-IMPORT_CHUNK = 25_000
+#: once per commit: larger transactions write each page fewer times (50,000 rather than
+#: 25,000 saves a fifth of the importer's CPU on a million rows). SQLite's single
+#: writer is held for one to two seconds per transaction at this size.
+IMPORT_CHUNK = 50_000
 #: Changes per outbox event, so that a consumer never holds a huge event in memory.
 EVENT_CHANGES = 5000
 MAX_PAGE = 1000
