@@ -21,6 +21,10 @@ from fraudx.registry import store
 from fraudx.registry.events import TOPIC, ReportChange, change_data
 from fraudx.registry.index import LookupIndex
 
+#: Fewer changes than this in a pass (events are read up to a byte bound) means the
+#: follower has caught up.
+_CAUGHT_UP = 1000
+
 
 class IndexKeeper:
     def __init__(self, db: Database, index: LookupIndex) -> None:
@@ -67,14 +71,18 @@ class IndexKeeper:
         with self._follow_lock:
             while True:
                 with self._db.read() as session:
+                    # Also bounded in bytes (outbox.MAX_READ_BYTES): a short read of a
+                    # few large events is not the end.
                     events = outbox.read_after(
                         session, self.index.position, limit=batch, topics=[TOPIC]
                     )
+                in_pass = 0
                 for event in events:
                     changes = [ReportChange.of(c) for c in event.payload["changes"]]
                     self.index.apply(changes, event.seq)
-                    applied += len(changes)
-                if len(events) < batch:  # caught up: no second read to learn it
+                    in_pass += len(changes)
+                applied += in_pass
+                if len(events) < batch and in_pass < _CAUGHT_UP:  # caught up: no second read
                     return applied
 
 
