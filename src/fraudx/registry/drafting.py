@@ -32,8 +32,8 @@ from fraudx.registry.rows import new_row, row_times
 BATCH = 2000
 #: An import smaller than this is validated in process.
 POOL_THRESHOLD = 3 * BATCH
-#: Batches in flight per worker: more than a write transaction's rows (25,000) between
-#: them, so that workers keep checking while the importer writes; memory stays bounded.
+#: Batches in flight per worker: with two workers 32,000 rows, so that they keep checking
+#: through most of a write transaction (50,000 rows); memory stays bounded.
 _AHEAD = 8
 
 
