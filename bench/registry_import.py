@@ -4,6 +4,7 @@ Prints one JSON line with the seconds and rows per second into SQLite and, when 
 answers, PostgreSQL (a fresh database, dropped afterwards).
 
     python bench/registry_import.py [--indicators 1000000] [--postgres URL]
+        [--only sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -74,14 +75,16 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("FRAUDX_TEST_POSTGRES_URL", DEFAULT_PG)
     )
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
     args = parser.parse_args()
     path = indicator_csv(args.indicators)
     results: dict[str, object] = {}
-    with tempfile.TemporaryDirectory(prefix="fraudx-import-") as home:
-        env = {**os.environ, "FRAUDX_HOME": home}
-        env.pop("FRAUDX_DATABASE_URL", None)
-        results["sqlite"] = timed_import(env, path)
-    database = _postgres(args.postgres)
+    if args.only != "postgresql":
+        with tempfile.TemporaryDirectory(prefix="fraudx-import-") as home:
+            env = {**os.environ, "FRAUDX_HOME": home}
+            env.pop("FRAUDX_DATABASE_URL", None)
+            results["sqlite"] = timed_import(env, path)
+    database = _postgres(args.postgres) if args.only != "sqlite" else None
     if database:
         url, drop = database
         try:

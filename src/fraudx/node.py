@@ -16,6 +16,7 @@ from fraudx.exchange.service import ExchangeService
 from fraudx.exchange.sync import PeerSync, Publisher, Syncer
 from fraudx.platform.clock import Clock
 from fraudx.platform.ids import IdFactory
+from fraudx.platform.memory import MemoryTrimmer
 from fraudx.platform.runtime import Platform
 from fraudx.platform.settings import Settings
 from fraudx.platform.tasks import BackgroundTask
@@ -95,6 +96,7 @@ class Node:
             *self.alert_dispatchers(),
             Publisher(self.exchange, Syncer(self.exchange)),
             PeerSync(Syncer(self.exchange), self.settings.peer_pull_seconds),
+            MemoryTrimmer(),
         ]
 
     @property

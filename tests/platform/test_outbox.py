@@ -52,3 +52,20 @@ def test_consumer_positions_survive(node: Node) -> None:
     with db.read() as session:
         assert outbox.position(session, "alerts") == 9
         assert outbox.position(session, "index") == 0
+
+
+def test_a_read_stops_at_its_byte_bound_but_takes_at_least_one_event(node: Node) -> None:
+    db = node.platform.db
+    now = node.platform.clock.now()
+    big = [
+        NewEvent(node.platform.ids.new(), "test.big", None, {"pad": "x" * 1000, "n": n}, now)
+        for n in range(3)
+    ]
+    with db.write() as session:
+        outbox.emit(session, big)
+    with db.read() as session:
+        assert [e.payload["n"] for e in outbox.read_after(session, 0, max_bytes=2500)] == [0, 1]
+        one = outbox.read_after(session, 0, max_bytes=10)
+        assert [e.payload["n"] for e in one] == [0]
+        rest = outbox.read_after(session, one[0].seq, max_bytes=2500)
+        assert [e.payload["n"] for e in rest] == [1, 2]

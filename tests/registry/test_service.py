@@ -392,3 +392,38 @@ def test_a_lookup_without_the_index_answers_as_the_index(
     khmer_phone, police_phone = from_index[12], from_index[18]
     assert khmer_phone.reports == 2
     assert police_phone.reports == 1
+
+
+def test_a_large_import_checked_in_worker_processes(node: Node, agencies: Agencies) -> None:
+    """Above the pool threshold rows are checked, and turned into rows and changes, in
+    worker processes: a report met twice is one report (the later row stands), the
+    outbox carries one change per report, and importing again updates every report."""
+    from fraudx.platform import outbox
+    from fraudx.registry.drafting import POOL_THRESHOLD
+    from fraudx.registry.events import TOPIC, change_of
+
+    analyst = agencies.principal("TH-CCIB", Role.ANALYST)
+    unique = POOL_THRESHOLD + 500
+    lines = ["kind,value,category,confidence,tags\n"]
+    lines += [
+        f"ip,10.{n // 65536}.{n // 256 % 256}.{n % 256},scam_compound_network,40,t{n % 3}\n"
+        for n in range(unique)
+    ]
+    lines += ["ip,10.0.0.0,scam_compound_network,90,again\n", "ip,not-an-ip,scam_call,,\n"]
+    first = node.registry.import_text(analyst, lines, BulkFormat.CSV)
+    assert (first.accepted, first.created, first.updated) == (unique + 1, unique, 0)
+    assert [(p.line, p.field) for p in first.rejected] == [(unique + 3, "value")]
+
+    search = node.registry.search_filter
+    [merged] = node.registry.search(analyst, search(kind="ip", value="10.0.0.0")).items
+    assert merged.confidence == 90
+    assert merged.tags == ("t0", "again")
+    with node.platform.db.read() as session:
+        events = outbox.read_after(session, 0, topics=[TOPIC], max_bytes=1 << 40)
+    changes = {c["id"]: c for e in events for c in e.payload["changes"]}
+    assert len(changes) == unique
+    assert changes[merged.id] == change_of(merged, "created")
+
+    again = node.registry.import_text(analyst, lines, BulkFormat.CSV)
+    assert (again.accepted, again.created, again.updated) == (unique + 1, 0, unique)
+    assert node.registry.count(analyst, search(kind="ip")) == unique

@@ -19,8 +19,13 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
+    Select,
     String,
     Table,
+    Text,
+    cast,
+    func,
     insert,
     select,
     text,
@@ -105,16 +110,47 @@ def emit(session: Session, events: Sequence[NewEvent]) -> None:
     )
 
 
+#: Payload bytes a consumer reads per pass at most (always at least one event). A bulk
+#: import's events hold some 1.3 MB of changes each, several times that once parsed: a
+#: consumer whose batch grew on small events must not then take fifty of those at once.
+MAX_READ_BYTES = 4 << 20
+
+
 def read_after(
-    session: Session, seq: int, *, limit: int = 1000, topics: Sequence[str] | None = None
+    session: Session,
+    seq: int,
+    *,
+    limit: int = 1000,
+    topics: Sequence[str] | None = None,
+    max_bytes: int = MAX_READ_BYTES,
 ) -> list[Event]:
+    """Events after ``seq`` in order: at most ``limit``, and no more than ``max_bytes`` of
+    payload beyond the first event (sizes are read first, without the payloads)."""
     query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
     if topics:
         query = query.where(outbox.c.topic.in_(topics))
+    last = _last_within(session, query, max_bytes)
+    if last is not None:
+        query = query.where(outbox.c.seq <= last)
     return [
         Event(int(m["seq"]), m["id"], m["topic"], m["key"], m["payload"], m["created_at"])
         for m in (r._mapping for r in session.execute(query))
     ]
+
+
+def _last_within(session: Session, query: Select[Any], max_bytes: int) -> int | None:
+    """The last seq of ``query``'s events whose payloads fit in ``max_bytes``."""
+    if session.get_bind().dialect.name == "postgresql":
+        size = func.octet_length(cast(outbox.c.payload, Text))
+    else:  # as a blob, SQLite counts bytes without scanning the text
+        size = func.length(cast(outbox.c.payload, LargeBinary))
+    sizes = session.execute(query.with_only_columns(outbox.c.seq, size)).all()
+    total = 0
+    for i, (_, length) in enumerate(sizes):
+        total += int(length or 0)
+        if total > max_bytes and i > 0:
+            return int(sizes[i - 1][0])
+    return None
 
 
 def last_seq(session: Session) -> int:

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,13 +24,17 @@ from typing import Any
 
 from fraudx.identifiers import Identifier, IdentifierKind, parse
 from fraudx.platform.errors import InvalidInput
+from fraudx.registry.events import created_change
 from fraudx.registry.formats import BulkFormat, RawRow, TextBatch, read_batch, text_batches
-from fraudx.registry.model import Categories, IndicatorDraft, Tlp, draft_indicator
+from fraudx.registry.model import Categories, IndicatorDraft, draft_indicator
+from fraudx.registry.rows import new_row, row_times
 
 BATCH = 2000
 #: An import smaller than this is validated in process.
 POOL_THRESHOLD = 3 * BATCH
-_AHEAD = 4  # batches in flight per worker: enough to keep workers busy, memory bounded
+#: Batches in flight per worker: with two workers 32,000 rows, so that they keep checking
+#: through most of a write transaction (50,000 rows); memory stays bounded.
+_AHEAD = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,23 @@ class Drafted:
     draft: IndicatorDraft | None
     field: str = ""
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Who imports, when, into which database: what turns a draft into its row."""
+
+    agency: str
+    country: str
+    now: datetime
+    sqlite: bool
+
+
+#: One checked row as the writer receives it: ``(line, row, change)`` when good (the
+#: ``rows.new_row`` tuple and ``events.created_change`` JSON), ``(line, None, field,
+#: reason)`` when not. Plain tuples cross the process boundary ten times faster than
+#: dataclasses.
+Checked = tuple[Any, ...]
 
 
 def _parse(kind: IdentifierKind, raw: str, region: str | None) -> Identifier:
@@ -72,49 +93,28 @@ def _categories(spec: str) -> Categories:
     return Categories.from_setting(spec)
 
 
-_Packed = tuple[Any, ...]
-
-
-def _pack(outcome: Drafted) -> _Packed:
-    # Plain tuples cross the process boundary ten times faster than frozen dataclasses.
-    d = outcome.draft
-    if d is None:
-        return (outcome.line, None, outcome.field, outcome.reason)
-    return (
-        outcome.line,
-        (
-            d.identifier.kind.value,
-            d.identifier.value,
-            d.category,
-            d.confidence,
-            d.tlp.value,
-            d.valid_from,
-            d.valid_until,
-            d.region,
-            d.case_ref,
-            d.description,
-            d.tags,
-        ),
-    )
-
-
-def _unpack(packed: _Packed) -> Drafted:
-    if packed[1] is None:
-        return Drafted(packed[0], None, packed[2], packed[3])
-    kind, value, category, confidence, tlp, start, until, region, case, text, tags = packed[1]
-    draft = IndicatorDraft(
-        Identifier(IdentifierKind(kind), value),
-        category,
-        confidence,
-        Tlp(tlp),
-        start,
-        until,
-        region,
-        case,
-        text,
-        tags,
-    )
-    return Drafted(packed[0], draft)
+def check_rows(
+    rows: list[tuple[int, dict[str, Any] | None, str | None]],
+    categories: Categories,
+    target: Target,
+    ids: list[str],
+) -> list[Checked]:
+    """Validate rows and make each good one's row and change; ``ids`` has an id for
+    every row (the importer makes them, so that they come from its factory)."""
+    if len(ids) < len(rows):
+        raise ValueError(f"{len(rows)} rows but {len(ids)} ids")
+    when = row_times(target.sqlite)
+    stamp = when(target.now)
+    agency, country, now = target.agency, target.country, target.now
+    checked: list[Checked] = []
+    for o, id_ in zip(draft_rows(rows, categories, now, country), ids, strict=False):
+        d = o.draft
+        if d is None:
+            checked.append((o.line, None, o.field, o.reason))
+        else:
+            row = new_row(id_, d, agency, country, stamp, when)
+            checked.append((o.line, row, created_change(id_, d, agency, country, now)))
+    return checked
 
 
 _Rows = list[tuple[int, dict[str, Any] | None, str | None]]
@@ -128,12 +128,9 @@ def _rows_of(unit: _Unit) -> _Rows:
     return unit
 
 
-def _draft_unit(
-    unit: _Unit, category_spec: str, now: datetime, region: str | None
-) -> list[_Packed]:
+def _check_unit(unit: _Unit, category_spec: str, target: Target, ids: list[str]) -> list[Checked]:
     """What a worker process runs (module level, so that it pickles by name)."""
-    drafted = draft_rows(_rows_of(unit), _categories(category_spec), now, region)
-    return [_pack(o) for o in drafted]
+    return check_rows(_rows_of(unit), _categories(category_spec), target, ids)
 
 
 def _watch_parent(parent: int) -> None:
@@ -171,34 +168,45 @@ class Drafter:
             )
         return self._pool
 
-    def drafts(
-        self, rows: Iterable[RawRow], now: datetime, region: str | None
-    ) -> Iterator[Drafted]:
+    def check(
+        self, rows: Iterable[RawRow], target: Target, new_ids: Callable[[int], list[str]]
+    ) -> Iterator[Checked]:
         """Rows already read (JSON bodies, a simulator's records)."""
         source = ((r.line, r.fields, r.error) for r in rows)
         units: Iterator[_Unit] = iter(lambda: list(islice(source, BATCH)), [])
-        return self._run(units, now, region)
+        return self._run(units, target, new_ids)
 
-    def drafts_from_text(
-        self, lines: Iterable[str], fmt: BulkFormat, now: datetime, region: str | None
-    ) -> Iterator[Drafted]:
+    def check_text(
+        self,
+        lines: Iterable[str],
+        fmt: BulkFormat,
+        target: Target,
+        new_ids: Callable[[int], list[str]],
+    ) -> Iterator[Checked]:
         """Records still as text: workers also do the reading, not only the checking."""
         units: Iterator[_Unit] = (
             [(item.line, item.fields, item.error)] if isinstance(item, RawRow) else item
             for item in text_batches(lines, fmt, BATCH)
         )
-        return self._run(units, now, region)
+        return self._run(units, target, new_ids)
 
-    def _run(self, units: Iterator[_Unit], now: datetime, region: str | None) -> Iterator[Drafted]:
+    def _run(
+        self, units: Iterator[_Unit], target: Target, new_ids: Callable[[int], list[str]]
+    ) -> Iterator[Checked]:
         first = list(islice(units, POOL_THRESHOLD // BATCH))
         if len(first) * BATCH < POOL_THRESHOLD or self._workers < 2:
             for unit in chain(first, units):
-                yield from draft_rows(_rows_of(unit), self._categories, now, region)
+                rows = _rows_of(unit)
+                yield from check_rows(rows, self._categories, target, new_ids(len(rows)))
             return
         pool = self._get_pool()
-        pending: deque[Future[list[_Packed]]] = deque(
-            pool.submit(_draft_unit, unit, self._spec, now, region) for unit in first
-        )
+
+        def submit(unit: _Unit) -> Future[list[Checked]]:
+            # A text batch has at most one row per line.
+            ids = new_ids(len(unit.lines) if isinstance(unit, TextBatch) else len(unit))
+            return pool.submit(_check_unit, unit, self._spec, target, ids)
+
+        pending: deque[Future[list[Checked]]] = deque(submit(unit) for unit in first)
         del first
         exhausted = False
         while pending:
@@ -207,9 +215,8 @@ class Drafter:
                 if following is None:
                     exhausted = True
                 else:
-                    pending.append(pool.submit(_draft_unit, following, self._spec, now, region))
-            for packed in pending.popleft().result():
-                yield _unpack(packed)
+                    pending.append(submit(following))
+            yield from pending.popleft().result()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -8,9 +8,12 @@ alerts and peers act on it without reading the registry's tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from fraudx.registry.model import Indicator, IndicatorDraft, Status
 
@@ -108,3 +111,21 @@ class ReportChange:
 
 def from_ts(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def created_change(
+    id_: str, draft: IndicatorDraft, agency: str, country: str, now: datetime
+) -> bytes:
+    """``change_of_draft`` as JSON, made where the row is checked (a worker process):
+    the importing process puts it into its event as it is (``orjson.Fragment``)."""
+    return orjson.dumps(change_of_draft(id_, draft, agency, country, now))
+
+
+def change_data(change: dict[str, Any] | bytes) -> dict[str, Any]:
+    """A change as a mapping, whether made by ``change_of`` or ``created_change``."""
+    return change if isinstance(change, dict) else orjson.loads(change)
+
+
+def event_changes(changes: Sequence[dict[str, Any] | bytes]) -> list[Any]:
+    """Changes as an event's payload holds them: JSON made earlier goes in unchanged."""
+    return [c if isinstance(c, dict) else orjson.Fragment(c) for c in changes]

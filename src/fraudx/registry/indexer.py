@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
@@ -18,8 +18,12 @@ from fraudx.platform import outbox
 from fraudx.platform.db import Database
 from fraudx.platform.tasks import pause
 from fraudx.registry import store
-from fraudx.registry.events import TOPIC, ReportChange
+from fraudx.registry.events import TOPIC, ReportChange, change_data
 from fraudx.registry.index import LookupIndex
+
+#: Fewer changes than this in a pass (events are read up to a byte bound) means the
+#: follower has caught up.
+_CAUGHT_UP = 1000
 
 
 class IndexKeeper:
@@ -53,10 +57,10 @@ class IndexKeeper:
                 if not self.built:
                     self.build()
 
-    def apply_local(self, changes: list[dict[str, Any]]) -> None:
+    def apply_local(self, changes: Sequence[dict[str, Any] | bytes]) -> None:
         """Changes this process just committed (see ``RegistryService._emit``)."""
         if self.built:
-            self.index.apply(ReportChange.of(c) for c in changes)
+            self.index.apply(ReportChange.of(change_data(c)) for c in changes)
 
     def follow(self) -> int:
         """Apply every registry event after the index's position; returns how many."""
@@ -67,14 +71,18 @@ class IndexKeeper:
         with self._follow_lock:
             while True:
                 with self._db.read() as session:
+                    # Also bounded in bytes (outbox.MAX_READ_BYTES): a short read of a
+                    # few large events is not the end.
                     events = outbox.read_after(
                         session, self.index.position, limit=batch, topics=[TOPIC]
                     )
+                in_pass = 0
                 for event in events:
                     changes = [ReportChange.of(c) for c in event.payload["changes"]]
                     self.index.apply(changes, event.seq)
-                    applied += len(changes)
-                if len(events) < batch:  # caught up: no second read to learn it
+                    in_pass += len(changes)
+                applied += in_pass
+                if len(events) < batch and in_pass < _CAUGHT_UP:  # caught up: no second read
                     return applied
 
 

@@ -141,7 +141,7 @@ class ReadRecorder:
 
 
 def sighting_event(row: tuple[Any, ...]) -> dict[str, Any]:
-    """What alerts hear of a sighting (see ``store._SIGHTING_COLUMNS`` for the row)."""
+    """What alerts hear of a sighting (see ``store.sighting._SIGHTING_COLUMNS`` for the row)."""
     return {
         "id": row[0],
         "kind": row[1],

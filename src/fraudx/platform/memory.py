@@ -1,0 +1,81 @@
+"""Giving memory back to the system once the node's consumers have freed it.
+
+glibc keeps what a process frees in its arenas (one per thread that allocates) and,
+once large blocks were freed, serves the next ones from those arenas too: after the
+look-up index, the alert engine and the publisher worked through a bulk import's events,
+the node's RSS would stay at the peak for good. A background task checks every few
+seconds how much the arenas hold free and, past a threshold, returns it with
+``malloc_trim``. Elsewhere than glibc it does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import functools
+
+import anyio
+
+from fraudx.platform.tasks import pause
+
+#: Free bytes held in the arenas above which they are returned.
+TRIM_ABOVE = 64 << 20
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl)
+        return None
+    if not hasattr(libc, "malloc_trim") or not hasattr(libc, "mallinfo2"):  # glibc < 2.33
+        return None
+    libc.mallinfo2.restype = _MallInfo2
+    return libc
+
+
+def free_in_arenas() -> int:
+    """Bytes malloc holds free (0 where this cannot be known)."""
+    libc = _libc()
+    return int(libc.mallinfo2().fordblks) if libc is not None else 0
+
+
+def release_freed(above: int = TRIM_ABOVE) -> bool:
+    """Return freed memory to the system if the arenas hold more than ``above``."""
+    libc = _libc()
+    if libc is None or free_in_arenas() <= above:
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+class MemoryTrimmer:
+    """Background task: ``release_freed`` every few seconds."""
+
+    name = "memory-trim"
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await anyio.to_thread.run_sync(release_freed)
+            await pause(stop, self._interval)
