@@ -48,6 +48,12 @@ from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 
 PUBLISHER = "exchange.publisher"
+#: The registry columns a published indicator is made of (not all: each is converted).
+_PUBLISHED_COLUMNS = (
+    *("id", "kind", "value", "agency_code", "country", "category", "confidence", "tlp"),
+    *("status", "valid_from", "valid_until", "first_seen", "last_seen", "created_at"),
+    *("updated_at", "region", "description", "tags"),
+)
 MAX_PAGE = 10_000
 POLICY_FILE = "sharing.toml"
 
@@ -81,7 +87,7 @@ class ExchangeService:
         self.policy = policy or load_policy(self.home / POLICY_FILE)
         self._key: NodeKey | None = None
         self._key_lock = threading.Lock()
-        self._publish_batch = 4  # events per publishing pass; adapts to their size
+        self._publish_batch = 1  # events per publishing pass; adapts to their size
         #: Called (from any thread) with a peer's name when it nudges this node.
         self.nudge_listeners: list[Callable[[str], None]] = []
 
@@ -137,7 +143,7 @@ class ExchangeService:
         for start in range(0, len(ids), 5000):
             query = (
                 select(
-                    indicators,
+                    *(c[name] for name in _PUBLISHED_COLUMNS),
                     agencies.c.kind.label("agency_kind"),
                     agencies.c.name.label("agency_name"),
                 )

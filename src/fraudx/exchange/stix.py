@@ -12,6 +12,7 @@ the same report has the same STIX id on every node.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -75,8 +76,19 @@ def parse_timestamp(text: str) -> datetime:
 
 def derived_uuid(name: str) -> str:
     """A UUID derived from ``name`` (uuid5), with the version bits of a v4 UUID: STIX asks
-    for v4 ids on domain objects, and FraudX needs them the same on every node."""
-    return str(uuid.UUID(bytes=uuid.uuid5(NAMESPACE, name).bytes, version=4))
+    for v4 ids on domain objects, and FraudX needs them the same on every node.
+    Equal to ``str(uuid.UUID(bytes=uuid.uuid5(NAMESPACE, name).bytes, version=4))``,
+    without building two UUID objects per published report."""
+    # SHA-1 is what uuid5 is made of (RFC 4122): an identifier, not a security measure.
+    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False)
+    digest = bytearray(sha1.digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x40  # version 4
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 
 def indicator_id(origin_node: str, fraudx_id: str) -> str:
@@ -268,9 +280,11 @@ def static_objects() -> list[dict[str, Any]]:
 def tlp_of(obj: Mapping[str, Any]) -> str | None:
     """The TLP of an object from its marking refs (TLP 2.0 or 1.0 ids); None if unmarked."""
     found: str | None = None
-    order = list(TLP_MARKINGS)
     for ref in obj.get("object_marking_refs") or ():
         tlp = TLP_OF_MARKING.get(ref) or TLP1_MARKINGS.get(ref)
-        if tlp and (found is None or order.index(tlp) > order.index(found)):
+        if tlp and (found is None or _TLP_RANK[tlp] > _TLP_RANK[found]):
             found = tlp
     return found
+
+
+_TLP_RANK = {tlp: rank for rank, tlp in enumerate(TLP_MARKINGS)}

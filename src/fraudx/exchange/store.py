@@ -144,30 +144,27 @@ def publish(session: Session, objects: Sequence[Published], now: datetime) -> No
         return
     last = last_added(session)
     stamp = now if last is None or now > last else last + TICK
-    rows = []
-    for obj in objects:
-        rows.append(
-            {
-                "stix_id": obj.stix_id,
-                "indicator_id": obj.indicator_id,
-                "sharing_group": obj.sharing_group,
-                "tlp": obj.tlp,
-                "category": obj.category,
-                "approved": obj.approved,
-                "modified": obj.modified,
-                "date_added": stamp,
-                "body": obj.body,
-            }
-        )
-        stamp += TICK
-    columns = ("indicator_id", "sharing_group", "tlp", "category", "approved", "modified")
     if session.get_bind().dialect.name == "sqlite":
-        _publish_sqlite(session, rows)
+        _publish_sqlite(session, objects, stamp)
         return
+    rows = [
+        {
+            "stix_id": obj.stix_id,
+            "indicator_id": obj.indicator_id,
+            "sharing_group": obj.sharing_group,
+            "tlp": obj.tlp,
+            "category": obj.category,
+            "approved": obj.approved,
+            "modified": obj.modified,
+            "date_added": stamp + i * TICK,
+            "body": obj.body,
+        }
+        for i, obj in enumerate(objects)
+    ]
     statement = _upsert(session, exchange_objects)
     statement = statement.on_conflict_do_update(
         index_elements=["stix_id"],
-        set_={c: statement.excluded[c] for c in (*columns, "date_added", "body")},
+        set_={c: statement.excluded[c] for c in _COLUMNS[1:]},
     )
     session.execute(statement, rows)
 
@@ -182,27 +179,35 @@ _SQLITE_UPSERT = (
 )
 
 
-def _publish_sqlite(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Through the driver: SQLAlchemy's per-value processing would cost more than SQLite."""
+def _publish_sqlite(session: Session, objects: Sequence[Published], stamp: datetime) -> None:
+    """Through the driver: SQLAlchemy's per-value processing would cost more than SQLite.
+    Times are written as the text SQLAlchemy's SQLite DateTime writes (naive UTC)."""
+    first = stamp.astimezone(UTC).replace(tzinfo=None)
+    modified: dict[datetime, str] = {}  # a batch's reports share a few instants
 
-    def text(value: datetime) -> str:  # the text SQLAlchemy's SQLite DateTime writes
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    def text(value: datetime) -> str:
+        found = modified.get(value)
+        if found is None:
+            found = modified[value] = (
+                value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            )
+        return found
 
     session.connection().exec_driver_sql(
         _SQLITE_UPSERT,
         [
             (
-                r["stix_id"],
-                r["indicator_id"],
-                r["sharing_group"],
-                r["tlp"],
-                r["category"],
-                1 if r["approved"] else 0,
-                text(r["modified"]),
-                text(r["date_added"]),
-                r["body"],
+                obj.stix_id,
+                obj.indicator_id,
+                obj.sharing_group,
+                obj.tlp,
+                obj.category,
+                1 if obj.approved else 0,
+                text(obj.modified),
+                (first + i * TICK).isoformat(" ", "microseconds"),
+                obj.body,
             )
-            for r in rows
+            for i, obj in enumerate(objects)
         ],
     )
 
