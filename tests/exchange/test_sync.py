@@ -57,7 +57,7 @@ def test_pull_is_idempotent_and_keeps_origin(kh: Node, th: Node, in_process: InP
     assert received.outcome.created == 0
     assert len(imported(th)) == 30
     # The reporting agency is registered on th with its kind and country.
-    agency = th.platform.agencies.get(OPERATOR, "KH-NPC")
+    agency = th.platform.agencies.get(OPERATOR, "KH-GCNP")
     assert (agency.country, agency.kind.value) == ("KH", "police")
     # Look-ups on th find the imported report: the index heard the outbox event.
     th.index.ensure_built()
