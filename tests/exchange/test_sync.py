@@ -12,7 +12,9 @@ import pytest
 from fraudx.exchange.signing import NodeKey
 from fraudx.exchange.sync import Syncer
 from fraudx.node import Node
+from fraudx.platform import outbox
 from fraudx.platform.clock import ManualClock
+from fraudx.registry.events import TOPIC
 from tests.conftest import START
 from tests.exchange.conftest import (
     OPERATOR,
@@ -204,8 +206,13 @@ def test_imported_reports_are_not_passed_on(kh: Node, th: Node, in_process: InPr
     peer(th, kh)
     in_process.syncer(th).sync_all()
     assert len(imported(th)) == 1
-    th.exchange.publish_all()
+    assert th.exchange.publish_all() == 0
     assert _all_objects(th) == []
+    # The change names its origin: th's publisher passes over it without a look-up.
+    with th.platform.db.read() as session:
+        events = outbox.read_after(session, 0, limit=100, topics=[TOPIC])
+    [change] = [c for e in events for c in e.payload["changes"]]
+    assert change["origin"] == "kh"
 
 
 def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) -> None:

@@ -121,7 +121,14 @@ class ExchangeService:
                 if size <= 2000
                 else max(1, self._publish_batch // 4)
             )
-            ids = list(dict.fromkeys(c["id"] for e in events for c in e.payload["changes"]))
+            ids = list(
+                dict.fromkeys(
+                    c["id"]
+                    for e in events
+                    for c in e.payload["changes"]
+                    if not c.get("origin")  # imported: never passed on, no need to look
+                )
+            )
             published = self._objects_of(session, ids)
             store.publish(session, published, self._clock.now())
             outbox.save_position(session, PUBLISHER, events[-1].seq, self._clock.now())
