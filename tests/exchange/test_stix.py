@@ -156,3 +156,10 @@ def test_objects_of_a_page_share_read_instants_but_not_mistakes() -> None:
     bad = stix.indicator_object(_report("phone"), PROVENANCE, "active") | {"modified": 5}
     with pytest.raises(InvalidInput, match="RFC 3339"):
         peer_report(bad, "kh", memo)
+
+
+def test_sqlite_times_are_written_as_the_datetimes_would_be() -> None:
+    assert stix.timestamp_of_sqlite("2026-11-26 08:00:00.000000") == stix.timestamp(NOW)
+    assert stix.timestamp_of_sqlite("2026-11-26 08:00:00") == stix.timestamp(NOW)
+    later = NOW + timedelta(microseconds=123456)
+    assert stix.timestamp_of_sqlite("2026-11-26 08:00:00.123456") == stix.timestamp(later)

@@ -38,7 +38,6 @@ from fraudx.exchange.signing import (
 )
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import Principal, Role
-from fraudx.platform.agencies.store import agencies
 from fraudx.platform.audit.store import audit_log
 from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
@@ -48,12 +47,6 @@ from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 
 PUBLISHER = "exchange.publisher"
-#: The registry columns a published indicator is made of (not all: each is converted).
-_PUBLISHED_COLUMNS = (
-    *("id", "kind", "value", "agency_code", "country", "category", "confidence", "tlp"),
-    *("status", "valid_from", "valid_until", "first_seen", "last_seen", "created_at"),
-    *("updated_at", "region", "description", "tags"),
-)
 MAX_PAGE = 10_000
 POLICY_FILE = "sharing.toml"
 
@@ -144,21 +137,24 @@ class ExchangeService:
                     return total
 
     def _objects_of(self, session: Any, ids: Sequence[str]) -> list[store.Published]:
-        c = indicators.c
         objects = []
         approved = store.approved_ids(session, ids) if self.policy.two_person_rule else set()
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        stamp = stix.timestamp_of_sqlite if sqlite else stix.timestamp
+        modified: dict[str, datetime] = {}  # a batch's reports share a few instants
+
+        def modified_of(text: str) -> datetime:
+            found = modified.get(text)
+            if found is None:
+                found = modified[text] = stix.parse_timestamp(text)
+            return found
+
         for start in range(0, len(ids), 5000):
-            query = (
-                select(
-                    *(c[name] for name in _PUBLISHED_COLUMNS),
-                    agencies.c.kind.label("agency_kind"),
-                    agencies.c.name.label("agency_name"),
-                )
-                .join(agencies, agencies.c.code == c.agency_code)
-                .where(c.id.in_(ids[start : start + 5000]), c.origin_node.is_(None))
-            )
-            for row in session.execute(query):
-                m = row._mapping
+            for m in store.reports_to_publish(session, ids[start : start + 5000]):
+                if m["origin_node"] is not None:
+                    # Imported: never passed on. Tested here, not in SQL, where SQLite
+                    # would walk every local report through the origin index instead.
+                    continue
                 provenance = stix.Provenance(
                     self.node_id,
                     m["id"],
@@ -168,7 +164,7 @@ class ExchangeService:
                     m["country"],
                 )
                 tags = [t for t in (m["tags"] or "").split(";") if t]
-                obj = stix.indicator_object(m, provenance, m["status"])
+                obj = stix.indicator_object(m, provenance, m["status"], stamp)
                 objects.append(
                     store.Published(
                         stix_id=obj["id"],
@@ -177,7 +173,9 @@ class ExchangeService:
                         tlp=m["tlp"],
                         category=m["category"],
                         approved=m["id"] in approved,
-                        modified=m["updated_at"],
+                        modified=stix.parse_timestamp(obj["modified"])
+                        if sqlite
+                        else m["updated_at"],
                         body=orjson.dumps(obj).decode("utf-8"),
                     )
                 )

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -68,6 +68,15 @@ def timestamp(when: datetime) -> str:
     """RFC 3339 in UTC with microseconds, as STIX and TAXII want it. Cached: a bulk
     import's reports share a handful of instants."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@lru_cache(maxsize=8192)
+def timestamp_of_sqlite(text: str) -> str:
+    """``timestamp`` of a time as SQLite holds it (SQLAlchemy's naive-UTC text, e.g.
+    ``2026-11-26 08:00:00.000000``), without making a datetime of it."""
+    if len(text) == 26 and text[10] == " " and text[19] == ".":
+        return f"{text[:10]}T{text[11:]}Z"
+    return timestamp(datetime.fromisoformat(text).replace(tzinfo=UTC))
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -139,9 +148,13 @@ class Provenance:
 
 
 def indicator_object(
-    report: Mapping[str, Any], provenance: Provenance, status: str
+    report: Mapping[str, Any],
+    provenance: Provenance,
+    status: str,
+    stamp: Callable[[Any], str] = timestamp,
 ) -> dict[str, Any]:
-    """A STIX Indicator for one report. ``report`` has the registry row's fields."""
+    """A STIX Indicator for one report. ``report`` has the registry row's fields; ``stamp``
+    writes its times (datetimes, or SQLite's texts with ``timestamp_of_sqlite``)."""
     kind, value = report["kind"], report["value"]
     tlp = report["tlp"]
     extension: dict[str, Any] = {
@@ -157,8 +170,8 @@ def indicator_object(
         "category": report["category"],
         "tlp": tlp,
         "status": status,
-        "first_seen": timestamp(report["first_seen"]),
-        "last_seen": timestamp(report["last_seen"]),
+        "first_seen": stamp(report["first_seen"]),
+        "last_seen": stamp(report["last_seen"]),
     }
     if report.get("region"):
         extension["region"] = report["region"]
@@ -169,16 +182,16 @@ def indicator_object(
         "type": "indicator",
         "spec_version": "2.1",
         "id": indicator_id(provenance.origin_node, provenance.origin_id),
-        "created": timestamp(report["created_at"]),
-        "modified": timestamp(report["updated_at"]),
+        "created": stamp(report["created_at"]),
+        "modified": stamp(report["updated_at"]),
         "created_by_ref": identity_id(provenance.agency),
         "name": f"{report['category']}: {kind} {value}"[:250],
         "indicator_types": ["malicious-activity"],
         "pattern": pattern_of(kind, value),
         "pattern_type": "stix",
         "pattern_version": "2.1",
-        "valid_from": timestamp(report["valid_from"]),
-        "valid_until": timestamp(report["valid_until"]),
+        "valid_from": stamp(report["valid_from"]),
+        "valid_until": stamp(report["valid_until"]),
         "confidence": int(report["confidence"]),
         "labels": [report["category"]],
         "object_marking_refs": [TLP_MARKINGS[tlp]],
