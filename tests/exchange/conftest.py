@@ -17,22 +17,13 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from fraudx.app import create_app
+from fraudx.exchange.demo import LEAD
 from fraudx.exchange.sync import Syncer
 from fraudx.node import Node
 from fraudx.platform.agencies.model import Principal, Role, operator
 from fraudx.platform.settings import Settings
 
 OPERATOR = operator("test")
-
-#: Each country's lead agency: the one a peer token is made for.
-LEAD = {
-    "CN": "CN-MPS",
-    "KH": "KH-NPC",
-    "LA": "LA-MPS",
-    "MM": "MM-MPF",
-    "TH": "TH-CCIB",
-    "VN": "VN-MPS",
-}
 
 
 def open_node(template: Path, tmp: Path, name: str, country: str, **kw: Any) -> Node:

@@ -71,8 +71,8 @@ def test_node_and_peer_commands(home: Path, capsys: pytest.CaptureFixture[str]) 
 def test_two_person_rule(node: Node, client: TestClient) -> None:
     node.exchange.policy = Policy(two_person_rule=True)
     node.platform.agencies.add(OPERATOR, "TH-CCIB", "police", "TH", "police")
-    node.platform.agencies.add(OPERATOR, "KH-NPC", "police", "KH", "police")
-    peer = node.platform.tokens.create(OPERATOR, "KH-NPC", Role.PEER.value).secret
+    node.platform.agencies.add(OPERATOR, "KH-GCNP", "police", "KH", "police")
+    peer = node.platform.tokens.create(OPERATOR, "KH-GCNP", Role.PEER.value).secret
     author = analyst(node)
     indicator, _ = node.registry.submit(
         author, {"kind": "phone", "value": "+66812345678", "category": "scam_call"}
@@ -95,6 +95,7 @@ def test_federation_demo_sets_up_six_peered_nodes(
     assert code == 0
     printed = capsys.readouterr().err
     assert "http://127.0.0.1:18704/api/v1/lookup" in printed  # the Thai node
+    assert "reported by KH-GCNP" in printed  # the lead agencies of `fraudx demo`
     from fraudx.exchange.demo import COUNTRIES, _settings
 
     for country in COUNTRIES:
@@ -104,5 +105,7 @@ def test_federation_demo_sets_up_six_peered_nodes(
             assert len(peers) == 5
             assert country.lower() not in {p.name for p in peers}
             assert len(list(node.registry.export(OPERATOR, SearchFilter()))) == 5
+            lao = node.platform.agencies.get(OPERATOR, "LA-MOPS")
+            assert lao.name == "Ministry of Public Security"
         finally:
             node.close()

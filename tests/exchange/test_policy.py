@@ -62,7 +62,7 @@ groups = ["cn-mm-th"]
 """
     )
     policy = load_policy(path)
-    kh = PeerView("KH-NPC", "police", "KH")
+    kh = PeerView("KH-GCNP", "police", "KH")
     assert policy.groups_for(kh) == ["ops"]
     assert policy.allows(kh, "GREEN", "mule_account", "ops", approved=True)
     assert not policy.allows(kh, "GREEN", "mule_account", "ops", approved=False)

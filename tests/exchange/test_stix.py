@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -114,3 +115,51 @@ def test_a_peer_cannot_speak_for_another_node_or_send_red() -> None:
     red = stix.indicator_object(_report("phone", "RED"), PROVENANCE, "active")
     with pytest.raises(InvalidInput, match="RED"):
         peer_report(red, "kh")
+
+
+def test_derived_ids_are_uuid5_with_v4_version_bits() -> None:
+    for name in ("kh/0193a0b0-0000-7000-8000-000000000001", "agency/KH-GCNP", "vn/é"):
+        expected = uuid.UUID(bytes=uuid.uuid5(stix.NAMESPACE, name).bytes, version=4)
+        assert stix.derived_uuid(name) == str(expected)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "fax"}, "extensions"),
+        ({"status": "lost"}, "extensions"),
+        ({"value": ""}, "value"),
+        ({"first_seen": "yesterday"}, "first_seen"),
+        ({"last_seen": "2026-11-26T08:00:00"}, "last_seen"),  # no offset
+        ({"agency": 7}, "agency"),
+    ],
+)
+def test_malformed_provenance_is_refused_with_its_field(change: dict[str, Any], field: str) -> None:
+    obj = stix.indicator_object(_report("phone"), PROVENANCE, "active")
+    obj["extensions"][stix.EXTENSION_ID].update(change)
+    with pytest.raises(InvalidInput) as caught:
+        peer_report(obj, "kh", {})
+    assert caught.value.field == field
+
+
+def test_objects_of_a_page_share_read_instants_but_not_mistakes() -> None:
+    memo: dict[str, datetime] = {}
+    first = stix.indicator_object(_report("phone"), PROVENANCE, "active")
+    later = stix.indicator_object(
+        _report("ip") | {"updated_at": NOW + timedelta(hours=2)}, PROVENANCE, "revoked"
+    )
+    a, b = peer_report(first, "kh", memo).indicator, peer_report(later, "kh", memo).indicator
+    assert a.created_at == b.created_at == NOW
+    assert (a.updated_at, b.updated_at) == (NOW + timedelta(seconds=1), NOW + timedelta(hours=2))
+    assert b.status.value == "revoked"
+    assert b.revoked_at == NOW + timedelta(hours=2)
+    bad = stix.indicator_object(_report("phone"), PROVENANCE, "active") | {"modified": 5}
+    with pytest.raises(InvalidInput, match="RFC 3339"):
+        peer_report(bad, "kh", memo)
+
+
+def test_sqlite_times_are_written_as_the_datetimes_would_be() -> None:
+    assert stix.timestamp_of_sqlite("2026-11-26 08:00:00.000000") == stix.timestamp(NOW)
+    assert stix.timestamp_of_sqlite("2026-11-26 08:00:00") == stix.timestamp(NOW)
+    later = NOW + timedelta(microseconds=123456)
+    assert stix.timestamp_of_sqlite("2026-11-26 08:00:00.123456") == stix.timestamp(later)

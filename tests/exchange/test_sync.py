@@ -12,9 +12,12 @@ import pytest
 from fraudx.exchange.signing import NodeKey
 from fraudx.exchange.sync import Syncer
 from fraudx.node import Node
+from fraudx.platform import outbox
 from fraudx.platform.clock import ManualClock
+from fraudx.registry.events import TOPIC
 from tests.conftest import START
 from tests.exchange.conftest import (
+    LEAD,
     OPERATOR,
     InProcess,
     analyst,
@@ -57,7 +60,7 @@ def test_pull_is_idempotent_and_keeps_origin(kh: Node, th: Node, in_process: InP
     assert received.outcome.created == 0
     assert len(imported(th)) == 30
     # The reporting agency is registered on th with its kind and country.
-    agency = th.platform.agencies.get(OPERATOR, "KH-NPC")
+    agency = th.platform.agencies.get(OPERATOR, "KH-GCNP")
     assert (agency.country, agency.kind.value) == ("KH", "police")
     # Look-ups on th find the imported report: the index heard the outbox event.
     th.index.ensure_built()
@@ -204,8 +207,13 @@ def test_imported_reports_are_not_passed_on(kh: Node, th: Node, in_process: InPr
     peer(th, kh)
     in_process.syncer(th).sync_all()
     assert len(imported(th)) == 1
-    th.exchange.publish_all()
+    assert th.exchange.publish_all() == 0
     assert _all_objects(th) == []
+    # The change names its origin: th's publisher passes over it without a look-up.
+    with th.platform.db.read() as session:
+        events = outbox.read_after(session, 0, limit=100, topics=[TOPIC])
+    [change] = [c for e in events for c in e.payload["changes"]]
+    assert change["origin"] == "kh"
 
 
 def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) -> None:
@@ -226,3 +234,39 @@ def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) 
     assert (second.revoked, second.updated, second.created) == (1, 1, 0)
     assert imported(node) == {k: v for k, v in own(kh).items()}
     assert node.exchange.import_objects("kh", "kh", _all_objects(kh)).outcome.unchanged == 12
+
+
+def test_published_times_are_the_registrys_on_either_database(node: Node) -> None:
+    """SQLite's rows are read as its text, PostgreSQL's as datetimes: the same STIX."""
+    import orjson
+    from sqlalchemy import select
+
+    from fraudx.exchange import stix
+    from fraudx.exchange.store import exchange_objects
+    from fraudx.registry import store as registry_store
+
+    country = node.settings.country
+    if LEAD[country] not in {a.code for a in node.platform.agencies.list(OPERATOR)}:
+        node.platform.agencies.add(OPERATOR, LEAD[country], "police", country, "police")
+    id_ = report(node, "+85512345670", valid_until="2027-01-02T03:04:05.678901Z")
+    with node.platform.db.read() as session:
+        held = registry_store.get(session, id_)
+        body, modified = session.execute(
+            select(exchange_objects.c.body, exchange_objects.c.modified).where(
+                exchange_objects.c.indicator_id == id_
+            )
+        ).one()
+    assert held is not None
+    obj = orjson.loads(body)
+    ext = obj["extensions"][stix.EXTENSION_ID]
+    assert obj["valid_until"] == "2027-01-02T03:04:05.678901Z"
+    assert (obj["created"], obj["modified"]) == (
+        stix.timestamp(held.created_at),
+        stix.timestamp(held.updated_at),
+    )
+    assert (obj["valid_from"], ext["first_seen"], ext["last_seen"]) == (
+        stix.timestamp(held.valid_from),
+        stix.timestamp(held.first_seen),
+        stix.timestamp(held.last_seen),
+    )
+    assert modified == held.updated_at

@@ -23,8 +23,8 @@ ALL = collection_id("all")
 
 
 def _peer_headers(node: Node) -> dict[str, str]:
-    node.platform.agencies.add(OPERATOR, "KH-NPC", "Cambodian police", "KH", "police")
-    token = node.platform.tokens.create(OPERATOR, "KH-NPC", Role.PEER.value).secret
+    node.platform.agencies.add(OPERATOR, "KH-GCNP", "Cambodian police", "KH", "police")
+    token = node.platform.tokens.create(OPERATOR, "KH-GCNP", Role.PEER.value).secret
     return bearer(token) | {"Accept": TAXII_MEDIA_TYPE}
 
 

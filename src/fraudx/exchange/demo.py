@@ -13,30 +13,30 @@ from pathlib import Path
 
 import httpx
 
+from fraudx.demo import DEMO_AGENCIES
 from fraudx.identifiers import parse
 from fraudx.node import Node
-from fraudx.platform.agencies.model import Role, operator
+from fraudx.platform.agencies.model import AgencyKind, Role, operator
 from fraudx.platform.console import err
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.settings import Settings
 
 COUNTRIES = ("CN", "KH", "LA", "MM", "TH", "VN")
-LEAD = {
-    "CN": "CN-MPS",
-    "KH": "KH-NPC",
-    "LA": "LA-MPS",
-    "MM": "MM-MPF",
-    "TH": "TH-CCIB",
-    "VN": "VN-MPS",
-}
-BANK = {
-    "CN": "CN-ICBC",
-    "KH": "KH-ABA",
-    "LA": "LA-BCEL",
-    "MM": "MM-KBZ",
-    "TH": "TH-KBANK",
-    "VN": "VN-VCB",
-}
+
+
+def _first_of_kind(kind: AgencyKind) -> dict[str, str]:
+    """Each country's first agency of ``kind`` in ``fraudx demo``'s one list of agencies."""
+    found: dict[str, str] = {}
+    for code, _name, country, agency_kind in DEMO_AGENCIES:
+        if agency_kind is kind:
+            found.setdefault(country, code)
+    return found
+
+
+#: Each country's lead agency (the one its peer tokens are made for) and a bank in it.
+LEAD = _first_of_kind(AgencyKind.POLICE)
+BANK = _first_of_kind(AgencyKind.BANK)
+NAMES = {code: name for code, name, _country, _kind in DEMO_AGENCIES}
 #: A mobile prefix per country, for the seeded scam-call numbers.
 MOBILE = {
     "CN": "+861380013",
@@ -62,8 +62,8 @@ def _seed(node: Node, country: str) -> dict[str, str]:
     """Agencies of every country, a few reports, and tokens to show."""
     platform = node.platform
     for c in COUNTRIES:
-        platform.agencies.add(ADMIN, LEAD[c], f"{c} national police", c, "police")
-    platform.agencies.add(ADMIN, BANK[country], f"{country} bank", country, "bank")
+        platform.agencies.add(ADMIN, LEAD[c], NAMES[LEAD[c]], c, "police")
+    platform.agencies.add(ADMIN, BANK[country], NAMES[BANK[country]], country, "bank")
     analyst = platform.tokens.create(ADMIN, LEAD[country], Role.ANALYST.value).secret
     reporter = platform.tokens.authenticate(analyst)
     for n in range(5):
@@ -116,7 +116,7 @@ def run_federation(host: str, port: int, home: Path, no_serve: bool) -> None:
         f"'{urls['TH']}/api/v1/lookup?kind=phone&value=%2B85512345678'",
         markup=False,
     )
-    err.print("  (within about a second the Thai node lists it, reported by KH-NPC)\n")
+    err.print(f"  (within about a second the Thai node lists it, reported by {LEAD['KH']})\n")
     err.print("  Per node: FRAUDX_HOME=<dir> fraudx peer list   shows each peer's last sync.\n")
     if no_serve:
         return

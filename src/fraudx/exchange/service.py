@@ -38,7 +38,6 @@ from fraudx.exchange.signing import (
 )
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import Principal, Role
-from fraudx.platform.agencies.store import agencies
 from fraudx.platform.audit.store import audit_log
 from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
@@ -81,7 +80,7 @@ class ExchangeService:
         self.policy = policy or load_policy(self.home / POLICY_FILE)
         self._key: NodeKey | None = None
         self._key_lock = threading.Lock()
-        self._publish_batch = 4  # events per publishing pass; adapts to their size
+        self._publish_batch = 1  # events per publishing pass; adapts to their size
         #: Called (from any thread) with a peer's name when it nudges this node.
         self.nudge_listeners: list[Callable[[str], None]] = []
 
@@ -115,7 +114,14 @@ class ExchangeService:
                 if size <= 2000
                 else max(1, self._publish_batch // 4)
             )
-            ids = list(dict.fromkeys(c["id"] for e in events for c in e.payload["changes"]))
+            ids = list(
+                dict.fromkeys(
+                    c["id"]
+                    for e in events
+                    for c in e.payload["changes"]
+                    if not c.get("origin")  # imported: never passed on, no need to look
+                )
+            )
             published = self._objects_of(session, ids)
             store.publish(session, published, self._clock.now())
             outbox.save_position(session, PUBLISHER, events[-1].seq, self._clock.now())
@@ -131,21 +137,24 @@ class ExchangeService:
                     return total
 
     def _objects_of(self, session: Any, ids: Sequence[str]) -> list[store.Published]:
-        c = indicators.c
         objects = []
         approved = store.approved_ids(session, ids) if self.policy.two_person_rule else set()
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        stamp = stix.timestamp_of_sqlite if sqlite else stix.timestamp
+        modified: dict[str, datetime] = {}  # a batch's reports share a few instants
+
+        def modified_of(text: str) -> datetime:
+            found = modified.get(text)
+            if found is None:
+                found = modified[text] = stix.parse_timestamp(text)
+            return found
+
         for start in range(0, len(ids), 5000):
-            query = (
-                select(
-                    indicators,
-                    agencies.c.kind.label("agency_kind"),
-                    agencies.c.name.label("agency_name"),
-                )
-                .join(agencies, agencies.c.code == c.agency_code)
-                .where(c.id.in_(ids[start : start + 5000]), c.origin_node.is_(None))
-            )
-            for row in session.execute(query):
-                m = row._mapping
+            for m in store.reports_to_publish(session, ids[start : start + 5000]):
+                if m["origin_node"] is not None:
+                    # Imported: never passed on. Tested here, not in SQL, where SQLite
+                    # would walk every local report through the origin index instead.
+                    continue
                 provenance = stix.Provenance(
                     self.node_id,
                     m["id"],
@@ -155,7 +164,7 @@ class ExchangeService:
                     m["country"],
                 )
                 tags = [t for t in (m["tags"] or "").split(";") if t]
-                obj = stix.indicator_object(m, provenance, m["status"])
+                obj = stix.indicator_object(m, provenance, m["status"], stamp)
                 objects.append(
                     store.Published(
                         stix_id=obj["id"],
@@ -164,7 +173,9 @@ class ExchangeService:
                         tlp=m["tlp"],
                         category=m["category"],
                         approved=m["id"] in approved,
-                        modified=m["updated_at"],
+                        modified=stix.parse_timestamp(obj["modified"])
+                        if sqlite
+                        else m["updated_at"],
                         body=orjson.dumps(obj).decode("utf-8"),
                     )
                 )

@@ -12,10 +12,11 @@ the same report has the same STIX id on every node.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -69,14 +70,34 @@ def timestamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@lru_cache(maxsize=8192)
+def timestamp_of_sqlite(text: str) -> str:
+    """``timestamp`` of a time as SQLite holds it (SQLAlchemy's naive-UTC text, e.g.
+    ``2026-11-26 08:00:00.000000``), without making a datetime of it."""
+    if len(text) == 26 and text[10] == " " and text[19] == ".":
+        return f"{text[:10]}T{text[11:]}Z"
+    return timestamp(datetime.fromisoformat(text).replace(tzinfo=UTC))
+
+
 def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def derived_uuid(name: str) -> str:
     """A UUID derived from ``name`` (uuid5), with the version bits of a v4 UUID: STIX asks
-    for v4 ids on domain objects, and FraudX needs them the same on every node."""
-    return str(uuid.UUID(bytes=uuid.uuid5(NAMESPACE, name).bytes, version=4))
+    for v4 ids on domain objects, and FraudX needs them the same on every node.
+    Equal to ``str(uuid.UUID(bytes=uuid.uuid5(NAMESPACE, name).bytes, version=4))``,
+    without building two UUID objects per published report."""
+    # SHA-1 is what uuid5 is made of (RFC 4122): an identifier, not a security measure.
+    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False)
+    digest = bytearray(sha1.digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x40  # version 4
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 
 def indicator_id(origin_node: str, fraudx_id: str) -> str:
@@ -127,9 +148,13 @@ class Provenance:
 
 
 def indicator_object(
-    report: Mapping[str, Any], provenance: Provenance, status: str
+    report: Mapping[str, Any],
+    provenance: Provenance,
+    status: str,
+    stamp: Callable[[Any], str] = timestamp,
 ) -> dict[str, Any]:
-    """A STIX Indicator for one report. ``report`` has the registry row's fields."""
+    """A STIX Indicator for one report. ``report`` has the registry row's fields; ``stamp``
+    writes its times (datetimes, or SQLite's texts with ``timestamp_of_sqlite``)."""
     kind, value = report["kind"], report["value"]
     tlp = report["tlp"]
     extension: dict[str, Any] = {
@@ -145,8 +170,8 @@ def indicator_object(
         "category": report["category"],
         "tlp": tlp,
         "status": status,
-        "first_seen": timestamp(report["first_seen"]),
-        "last_seen": timestamp(report["last_seen"]),
+        "first_seen": stamp(report["first_seen"]),
+        "last_seen": stamp(report["last_seen"]),
     }
     if report.get("region"):
         extension["region"] = report["region"]
@@ -157,16 +182,16 @@ def indicator_object(
         "type": "indicator",
         "spec_version": "2.1",
         "id": indicator_id(provenance.origin_node, provenance.origin_id),
-        "created": timestamp(report["created_at"]),
-        "modified": timestamp(report["updated_at"]),
+        "created": stamp(report["created_at"]),
+        "modified": stamp(report["updated_at"]),
         "created_by_ref": identity_id(provenance.agency),
         "name": f"{report['category']}: {kind} {value}"[:250],
         "indicator_types": ["malicious-activity"],
         "pattern": pattern_of(kind, value),
         "pattern_type": "stix",
         "pattern_version": "2.1",
-        "valid_from": timestamp(report["valid_from"]),
-        "valid_until": timestamp(report["valid_until"]),
+        "valid_from": stamp(report["valid_from"]),
+        "valid_until": stamp(report["valid_until"]),
         "confidence": int(report["confidence"]),
         "labels": [report["category"]],
         "object_marking_refs": [TLP_MARKINGS[tlp]],
@@ -268,9 +293,11 @@ def static_objects() -> list[dict[str, Any]]:
 def tlp_of(obj: Mapping[str, Any]) -> str | None:
     """The TLP of an object from its marking refs (TLP 2.0 or 1.0 ids); None if unmarked."""
     found: str | None = None
-    order = list(TLP_MARKINGS)
     for ref in obj.get("object_marking_refs") or ():
         tlp = TLP_OF_MARKING.get(ref) or TLP1_MARKINGS.get(ref)
-        if tlp and (found is None or order.index(tlp) > order.index(found)):
+        if tlp and (found is None or _TLP_RANK[tlp] > _TLP_RANK[found]):
             found = tlp
     return found
+
+
+_TLP_RANK = {tlp: rank for rank, tlp in enumerate(TLP_MARKINGS)}

@@ -4,8 +4,10 @@ A peer's report is keyed by (origin node, id there): the same report twice is st
 once; a newer version (its ``modified`` later than what is held) updates it, revokes it
 or expires it; an older or equal one changes nothing. Imported reports emit the same
 ``registry.indicators`` changes as local ones, so that the look-up index and alerts see
-them. The reporting agency is registered here (with its kind and country) if unknown.
-Its SQL lives in ``store.peers``.
+them; each also names its ``origin`` node, so that the exchange's publisher passes over
+them without reading them back (a node never re-publishes what it imported). The
+reporting agency is registered here (with its kind and country) if unknown. Its SQL
+lives in ``store.peers``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def import_reports(
             inserts.append((local_id, incoming))
             snapshot = change_of(incoming, _change(None, incoming))
             snapshot["id"] = local_id  # the snapshot names the local report
+            snapshot["origin"] = key[0]
             changes.append(snapshot)
             outcome.created += 1
         elif incoming.updated_at <= previous.updated_at:
@@ -76,7 +79,9 @@ def import_reports(
             local = replace(incoming, id=previous.id, created_at=previous.created_at)
             updates.append(local)
             change = _change(previous, local)
-            changes.append(change_of(local, change))
+            snapshot = change_of(local, change)
+            snapshot["origin"] = key[0]
+            changes.append(snapshot)
             if change == Change.REVOKED:
                 outcome.revoked += 1
             else:
