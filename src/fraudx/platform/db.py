@@ -61,7 +61,8 @@ JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 def _json_serializer(value: Any) -> str:
-    # orjson: outbox events of bulk imports carry thousands of changes each.
+    # orjson both ways: outbox events of bulk imports carry thousands of changes each,
+    # and every alert delivery reads its body back.
     return orjson.dumps(value, default=str).decode("utf-8")
 
 
@@ -119,6 +120,7 @@ class Database:
                 max_overflow=20,
                 pool_pre_ping=True,
                 json_serializer=_json_serializer,
+                json_deserializer=orjson.loads,
             )
             self.reader = self.writer
         self.bell = Bell()
@@ -139,6 +141,7 @@ class Database:
             self.url,
             echo=echo,
             json_serializer=_json_serializer,
+            json_deserializer=orjson.loads,
             connect_args={"check_same_thread": False, "timeout": 30},
             # A pool of file connections; an in-memory database must keep one connection.
             poolclass=None if not in_memory else NullPool,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    bindparam,
     insert,
     select,
     text,
@@ -105,15 +106,29 @@ def emit(session: Session, events: Sequence[NewEvent]) -> None:
     )
 
 
+# Hot statements, built once: every consumer runs these several times a second, and
+# building a statement costs more than running it (SQLAlchemy then reuses its compiled
+# form by the statement's cache key, which a prebuilt statement also keeps).
+_AFTER = select(outbox).where(outbox.c.seq > bindparam("after")).order_by(outbox.c.seq)
+_READ = _AFTER.limit(bindparam("limit"))
+_READ_TOPICS = _AFTER.where(outbox.c.topic.in_(bindparam("topics", expanding=True))).limit(
+    bindparam("limit")
+)
+_POSITION = select(consumer_positions.c.seq).where(
+    consumer_positions.c.consumer == bindparam("consumer")
+)
+_SAVE: dict[str, Any] = {}
+
+
 def read_after(
     session: Session, seq: int, *, limit: int = 1000, topics: Sequence[str] | None = None
 ) -> list[Event]:
-    query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
+    params: dict[str, Any] = {"after": seq, "limit": limit}
     if topics:
-        query = query.where(outbox.c.topic.in_(topics))
+        params["topics"] = list(topics)
     return [
         Event(int(m["seq"]), m["id"], m["topic"], m["key"], m["payload"], m["created_at"])
-        for m in (r._mapping for r in session.execute(query))
+        for m in (r._mapping for r in session.execute(_READ_TOPICS if topics else _READ, params))
     ]
 
 
@@ -123,17 +138,20 @@ def last_seq(session: Session) -> int:
 
 
 def position(session: Session, consumer: str) -> int:
-    value = session.execute(
-        select(consumer_positions.c.seq).where(consumer_positions.c.consumer == consumer)
-    ).scalar()
+    value = session.execute(_POSITION, {"consumer": consumer}).scalar()
     return int(value or 0)
 
 
-def save_position(session: Session, consumer: str, seq: int, when: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consumer_positions)
-    session.execute(
-        upsert.values(consumer=consumer, seq=seq, updated_at=when).on_conflict_do_update(
-            index_elements=["consumer"], set_={"seq": seq, "updated_at": when}
+def _save_statement(dialect: str) -> Any:
+    if dialect not in _SAVE:
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consumer_positions)
+        _SAVE[dialect] = upsert.on_conflict_do_update(
+            index_elements=["consumer"],
+            set_={"seq": upsert.excluded.seq, "updated_at": upsert.excluded.updated_at},
         )
-    )
+    return _SAVE[dialect]
+
+
+def save_position(session: Session, consumer: str, seq: int, when: datetime) -> None:
+    statement = _save_statement(session.get_bind().dialect.name)
+    session.execute(statement, {"consumer": consumer, "seq": seq, "updated_at": when})
