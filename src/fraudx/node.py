@@ -57,6 +57,7 @@ class Node:
             lookups,
             surge_agencies=settings.alert_surge_agencies,
             surge_minutes=settings.alert_surge_minutes,
+            sighting_minutes=settings.alert_sighting_minutes,
         )
         registry = RegistryService(
             platform,

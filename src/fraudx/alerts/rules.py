@@ -25,7 +25,7 @@ from fraudx.alerts.model import (
     Subscription,
     viewer_of_agency,
 )
-from fraudx.alerts.surge import SurgeWindow
+from fraudx.alerts.surge import SightingWindows, SurgeWindow
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import AgencyKind, operator
@@ -51,6 +51,7 @@ class RuleEngine:
         *,
         surge_agencies: int = 3,
         surge_minutes: int = 60,
+        sighting_minutes: int = 10,
     ) -> None:
         self._platform = platform
         self._db = platform.db
@@ -59,6 +60,7 @@ class RuleEngine:
         self._lookups = lookups
         self.index = MatchIndex()
         self.surge = SurgeWindow(surge_agencies, surge_minutes * 60)
+        self.sightings = SightingWindows(sighting_minutes * 60)
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
         self.loaded = False
         self._lock = threading.Lock()
@@ -195,6 +197,7 @@ class RuleEngine:
                 for sighting in event.payload["sightings"]:
                     drafts += self._on_sighting(event.id, sighting)
         now = self._clock.now()
+        drafts, folded = self.sightings.fold(drafts)
         alert_rows, delivery_rows = to_rows(drafts, self._ids.new_many, self.index.of_agency, now)
         with self._db.write() as session:
             # Another engine (another process) may have taken these events meanwhile:
@@ -208,8 +211,10 @@ class RuleEngine:
                 return len(events)  # consumed, by the other engine
             store.insert_alerts(session, alert_rows)
             store.insert_deliveries(session, delivery_rows)
+            store.update_alert_bodies(session, folded)
             outbox.save_position(session, CONSUMER, events[-1].seq, now)
         self._position = events[-1].seq
+        self.sightings.opened(alert_rows)
         if alert_rows:
             with self._touched_lock:
                 for row in delivery_rows:
@@ -376,6 +381,8 @@ class RuleEngine:
                     "value": value,
                     "indicator_id": own.id,
                     "event": event_id,
+                    "looker": looker,
+                    "at": s["observed_at"],
                     "body": {
                         "title": f"your {own.category} report {kind} {value} was "
                         + ("looked up" if s["source"] == "lookup" else f"seen ({s['source']})"),

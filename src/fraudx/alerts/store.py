@@ -280,6 +280,15 @@ def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(alerts), rows)
 
 
+def update_alert_bodies(session: Session, bodies: dict[str, dict[str, Any]]) -> None:
+    """New bodies for alerts already written (sightings counted into an open alert)."""
+    if bodies:
+        session.execute(
+            update(alerts).where(alerts.c.id == bindparam("alert_id")).values(body=bindparam("b")),
+            [{"alert_id": k, "b": v} for k, v in bodies.items()],
+        )
+
+
 def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(deliveries), rows)
