@@ -58,6 +58,7 @@ class Node:
             lookups,
             surge_agencies=settings.alert_surge_agencies,
             surge_minutes=settings.alert_surge_minutes,
+            sighting_minutes=settings.alert_sighting_minutes,
         )
         registry = RegistryService(
             platform,
@@ -83,8 +84,11 @@ class Node:
         if self.settings.nats_url:
             senders.append((ChannelType.NATS, NatsSender(self.settings.nats_url)))
         db, clock, sealer = self.platform.db, self.platform.clock, self.alerts.sealer
-        bell = self.alerts.engine.bell
-        return [Dispatcher(db, clock, sealer, {c: s}, policy, bell=bell) for c, s in senders]
+        engine = self.alerts.engine
+        return [
+            Dispatcher(db, clock, sealer, {c: s}, policy, bell=engine.bell, touched=engine.touched)
+            for c, s in senders
+        ]
 
     def background_tasks(self) -> list[BackgroundTask]:
         """What ``fraudx serve`` runs beside the API (dispatchers, index refresh, expiry)."""

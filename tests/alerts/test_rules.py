@@ -84,12 +84,13 @@ def test_watchlist_hit(node: Node, agencies: Agencies) -> None:
 
 
 def test_lookup_hit_tells_the_reporter_naming_only_whom_it_may(
-    node: Node, agencies: Agencies
+    node: Node, agencies: Agencies, clock: ManualClock
 ) -> None:
     indicator, _ = node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
     node.lookups.lookup(
         agencies.principal("TH-KBANK", Role.PARTNER), "bank_account", ACCOUNT["value"]
     )
+    clock.advance(timedelta(minutes=11))  # past the sighting window: an alert of its own
     node.lookups.lookup(
         agencies.principal("KH-GCNP", Role.ANALYST), "bank_account", ACCOUNT["value"]
     )
@@ -214,3 +215,46 @@ def test_changes_made_by_another_process_are_picked_up(
     assert _rules(node, "TH-AIS") == [Rule.WATCHLIST]
     node.alerts.unsubscribe(bank, sub.id)
     assert sub.id not in node.alerts.engine.index.subscriptions
+
+
+def test_repeated_lookups_fold_into_one_sighting_alert_per_window(
+    node: Node, agencies: Agencies, clock: ManualClock
+) -> None:
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    value = ACCOUNT["value"]
+    bank, telco = (agencies.principal(a, Role.PARTNER) for a in ("TH-KBANK", "TH-AIS"))
+    node.lookups.lookup(bank, "bank_account", value)
+    run_rules(node)
+    [first] = alerts_of(node, "TH-CCIB")
+    assert first.rule == Rule.SIGHTING
+    assert "repeated" not in first.body["sighting"]
+    for who in (bank, bank, telco):  # the same pass and later passes alike
+        clock.advance(timedelta(minutes=2))
+        node.lookups.lookup(who, "bank_account", value)
+    node.lookups.lookup(bank, "bank_account", value)
+    run_rules(node)
+    [same] = alerts_of(node, "TH-CCIB")
+    assert same.id == first.id
+    repeated = same.body["sighting"]["repeated"]
+    assert repeated["lookups"] == 5
+    assert repeated["agencies"] == 2
+    assert repeated["last_at"] > first.body["sighting"]["at"]
+    clock.advance(timedelta(minutes=10))  # the window (10 minutes by default) has closed
+    node.lookups.lookup(bank, "bank_account", value)
+    run_rules(node)
+    assert [a.rule for a in alerts_of(node, "TH-CCIB")] == [Rule.SIGHTING, Rule.SIGHTING]
+
+
+def test_folded_lookups_still_make_a_surge(
+    node: Node, agencies: Agencies, clock: ManualClock
+) -> None:
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    for agency, role in [
+        ("TH-KBANK", Role.PARTNER),
+        ("TH-AIS", Role.PARTNER),
+        ("KH-GCNP", Role.ANALYST),
+    ]:
+        node.lookups.lookup(agencies.principal(agency, role), "bank_account", ACCOUNT["value"])
+        run_rules(node)
+    rules = [a.rule for a in alerts_of(node, "TH-CCIB")]
+    assert rules == [Rule.SIGHTING, Rule.SURGE]

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -83,7 +83,13 @@ class Dispatcher:
         interval: float = 1.0,
         batch_size: int = 100,
         bell: Bell | None = None,
+        touched: Callable[[Sequence[str]], list[str]] | None = None,
     ) -> None:
+        # Where the bell's ringer says which subscriptions it gave deliveries (the rule
+        # engine in this process): those start at once, and the database is asked which
+        # are due only when nothing was said, or every ``interval`` (retries, other
+        # processes' alerts).
+        self._touched = touched
         self._bell = bell or db.bell  # the rule engine's: rings when alerts are written
         self._batch_size = batch_size
         self._db = db
@@ -93,6 +99,9 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
         self._interval = interval
         self._draining: dict[str, asyncio.Task[None]] = {}
+        # Subscriptions that were found due while their drain was running: it reads again
+        # before it ends, so deliveries written during its last read are not left waiting.
+        self._again: set[str] = set()
         self._targets: dict[str, tuple[float, Target | None]] = {}
         # Delivered but not yet written (id -> attempts): one writer task takes them all at
         # once (group commit), so a busy node writes a few times a second, not per alert.
@@ -131,8 +140,8 @@ class Dispatcher:
         """Pending rows, less those sent and not yet written: ``skip`` is taken before the
         read, so a row written meanwhile is either skipped or read as delivered."""
         with self._db.read() as session:
-            rows = store.pending(session, sub_id, self._batch_size)
-        return [r for r in rows if r["id"] not in skip]
+            rows = store.pending(session, sub_id, self._batch_size + len(skip))
+        return [r for r in rows if r["id"] not in skip][: self._batch_size]
 
     async def _flush(self) -> None:
         while self._unsettled:
@@ -169,6 +178,7 @@ class Dispatcher:
             return
         sender = self.senders[target.channel]
         while True:
+            self._again.discard(sub_id)
             skip = frozenset(self._unsettled)
             rows = await anyio.to_thread.run_sync(self._batch, sub_id, skip)
             now = self._clock.now()
@@ -212,6 +222,8 @@ class Dispatcher:
                 self._schedule_flush()
             if waiting:
                 return
+            if len(rows) < self._batch_size and sub_id not in self._again:
+                return  # all that was pending is sent; a later ring starts a new drain
 
     def _spawn(self, due: list[str]) -> list[asyncio.Task[None]]:
         started = []
@@ -221,6 +233,8 @@ class Dispatcher:
                 task = asyncio.create_task(self._drain(sub_id), name=f"alerts-drain-{sub_id}")
                 self._draining[sub_id] = task
                 started.append(task)
+            else:
+                self._again.add(sub_id)
         return started
 
     async def dispatch_once(self) -> None:
@@ -235,9 +249,15 @@ class Dispatcher:
         wake = asyncio.Event()
         unsubscribe = self._bell.subscribe(lambda: set_soon(loop, wake))
         try:
+            polled = 0.0
             while not stop.is_set():
                 wake.clear()
-                self._spawn(await anyio.to_thread.run_sync(self._due))
+                channels = [c.value for c in self.senders]
+                due = self._touched(channels) if self._touched is not None else []
+                if not due or time.monotonic() - polled >= self._interval:
+                    due = await anyio.to_thread.run_sync(self._due)
+                    polled = time.monotonic()
+                self._spawn(due)
                 if not wake.is_set():
                     await pause_or(stop, asyncio.ensure_future(wake.wait()), self._interval)
         finally:

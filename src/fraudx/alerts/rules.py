@@ -25,7 +25,7 @@ from fraudx.alerts.model import (
     Subscription,
     viewer_of_agency,
 )
-from fraudx.alerts.surge import SurgeWindow
+from fraudx.alerts.surge import SightingWindows, SurgeWindow
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import AgencyKind, operator
@@ -40,6 +40,7 @@ log = logging.getLogger("fraudx.alerts")
 
 CONSUMER = "alerts-rules"
 _ENGINE_LOCK = 0x46584152  # names the PostgreSQL lock that serialises rule engines
+_TOPICS = (TOPIC, SIGHTING_TOPIC)
 
 
 class RuleEngine:
@@ -50,6 +51,7 @@ class RuleEngine:
         *,
         surge_agencies: int = 3,
         surge_minutes: int = 60,
+        sighting_minutes: int = 10,
     ) -> None:
         self._platform = platform
         self._db = platform.db
@@ -58,14 +60,22 @@ class RuleEngine:
         self._lookups = lookups
         self.index = MatchIndex()
         self.surge = SurgeWindow(surge_agencies, surge_minutes * 60)
+        self.sightings = SightingWindows(sighting_minutes * 60)
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
         self.loaded = False
         self._lock = threading.Lock()
+        self._touched_lock = threading.Lock()
         self._batch = 5  # events per pass; adapts to their size (see process_once)
         #: Rings after alerts commit: delivery workers and SSE streams in this process wake
         #: (the database's bell rings for every outbox write, far more often).
         self.bell = Bell()
         self._versions: dict[str, datetime] = {}  # watchlist id -> updated_at, as indexed
+        # The position this engine last saved (read once): each pass reads the events after
+        # it, and its write checks that the saved position is still this one.
+        self._position: int | None = None
+        # Subscriptions this engine just wrote deliveries for, per channel: the delivery
+        # workers in this process start on them without asking the database which are due.
+        self._touched: dict[str, set[str]] = {}
 
     # --- start ---------------------------------------------------------------------------
 
@@ -127,6 +137,14 @@ class RuleEngine:
                 self.index.watch(key, agency)
             self._versions[wl_id] = when
 
+    def touched(self, channels: Iterable[str]) -> list[str]:
+        """Subscriptions of these channels given new deliveries since the last call."""
+        with self._touched_lock:
+            found: set[str] = set()
+            for channel in channels:
+                found |= self._touched.pop(channel, set())
+        return sorted(found)
+
     def _agency(self, code: str) -> tuple[AgencyKind | None, str]:
         if code not in self._agencies:
             for agency in self._platform.agencies.list(operator("alerts")):
@@ -151,8 +169,10 @@ class RuleEngine:
 
     def _process(self, limit: int) -> int:
         with self._db.read() as session:
-            start = outbox.position(session, CONSUMER)
-            events = outbox.read_after(session, start, limit=limit, topics=[TOPIC, SIGHTING_TOPIC])
+            if self._position is None:
+                self._position = outbox.position(session, CONSUMER)
+            start = self._position
+            events = outbox.read_after(session, start, limit=limit, topics=_TOPICS)
         if not events:
             return 0
         size = sum(len(e.payload.get("changes", e.payload.get("sightings", ()))) for e in events)
@@ -165,8 +185,10 @@ class RuleEngine:
             for c in e.payload["changes"]
             if c["change"] in ("revoked", "expired")
         ]
-        with self._db.read() as session:
-            alerted = store.agencies_alerted_on(session, revoked)
+        alerted: dict[str, set[str]] = {}
+        if revoked:
+            with self._db.read() as session:
+                alerted = store.agencies_alerted_on(session, revoked)
         for event in events:
             if event.topic == TOPIC:
                 for change in event.payload["changes"]:
@@ -175,6 +197,7 @@ class RuleEngine:
                 for sighting in event.payload["sightings"]:
                     drafts += self._on_sighting(event.id, sighting)
         now = self._clock.now()
+        drafts, folded = self.sightings.fold(drafts)
         alert_rows, delivery_rows = to_rows(drafts, self._ids.new_many, self.index.of_agency, now)
         with self._db.write() as session:
             # Another engine (another process) may have taken these events meanwhile:
@@ -182,12 +205,20 @@ class RuleEngine:
             # SQLite's write transactions are serial already.
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ENGINE_LOCK})
-            if outbox.position(session, CONSUMER) != start:
+            current = outbox.position(session, CONSUMER)
+            if current != start:
+                self._position = current
                 return len(events)  # consumed, by the other engine
             store.insert_alerts(session, alert_rows)
             store.insert_deliveries(session, delivery_rows)
+            store.update_alert_bodies(session, folded)
             outbox.save_position(session, CONSUMER, events[-1].seq, now)
+        self._position = events[-1].seq
+        self.sightings.opened(alert_rows)
         if alert_rows:
+            with self._touched_lock:
+                for row in delivery_rows:
+                    self._touched.setdefault(row["channel"], set()).add(row["subscription_id"])
             self.bell.ring()
         return len(events)
 
@@ -350,6 +381,8 @@ class RuleEngine:
                     "value": value,
                     "indicator_id": own.id,
                     "event": event_id,
+                    "looker": looker,
+                    "at": s["observed_at"],
                     "body": {
                         "title": f"your {own.category} report {kind} {value} was "
                         + ("looked up" if s["source"] == "lookup" else f"seen ({s['source']})"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from fraudx.platform.errors import (
     NotPermitted,
 )
 from fraudx.platform.runtime import Platform
+from fraudx.registry.model import Viewer
 
 #: Who may subscribe, watch and read alerts: everyone but observers.
 USERS = (Role.ADMIN, Role.ANALYST, Role.LIAISON, Role.PARTNER)
@@ -51,6 +53,31 @@ def read_watch_csv(text: str) -> list[dict[str, str]]:
         else {"kind": r[0].strip(), "value": r[1].strip() if len(r) > 1 else ""}
         for r in rows
     ]
+
+
+def shown_to(row: store.AlertRow, principal: Principal) -> store.AlertRow:
+    """The alert as this principal may read it. An alert is written for its agency, naming
+    sources as the agency's kind allows; the sharing rules also hold for whoever reads it:
+    a partner-role token (even one of a police agency) never learns which agency reported
+    or looked, and only law enforcement learns which agency looked."""
+    viewer = Viewer.of(principal)
+    if viewer.sees_sources and viewer.law_enforcement:
+        return row  # may see everything an alert can name
+    shown: dict[str, Any] = dict(row.body)
+    indicator = shown.get("indicator")
+    if (
+        not viewer.sees_sources
+        and isinstance(indicator, dict)
+        and indicator.get("agency", viewer.agency_code) != viewer.agency_code
+    ):
+        shown["indicator"] = {k: v for k, v in indicator.items() if k != "agency"}
+    if not viewer.sees_sources:
+        shown.pop("agencies", None)
+    sighting = shown.get("sighting")
+    if isinstance(sighting, dict) and isinstance(sighting.get("by"), dict):
+        by = {k: v for k, v in sighting["by"].items() if k != "agency"}
+        shown["sighting"] = {**sighting, "by": by}
+    return row if shown == row.body else replace(row, body=shown)
 
 
 class AlertService:
@@ -149,7 +176,8 @@ class AlertService:
     ) -> list[store.AlertRow]:
         agency = _agency(principal)
         with self._db.read() as session:
-            return store.alerts_after(session, agency, after, limit, unacked)
+            rows = store.alerts_after(session, agency, after, limit, unacked)
+        return [shown_to(row, principal) for row in rows]
 
     def ack(self, principal: Principal, alert_id: str) -> store.AlertRow:
         agency = _agency(principal)
@@ -160,7 +188,7 @@ class AlertService:
             store.ack(session, alert_id, self._clock.now(), principal.actor)
             found = store.get_alert(session, alert_id)
         assert found is not None
-        return found
+        return shown_to(found, principal)
 
     def deliveries(self, principal: Principal, alert_ids: list[str]) -> list[dict[str, Any]]:
         agency = _agency(principal)

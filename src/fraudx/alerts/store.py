@@ -280,6 +280,15 @@ def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(alerts), rows)
 
 
+def update_alert_bodies(session: Session, bodies: dict[str, dict[str, Any]]) -> None:
+    """New bodies for alerts already written (sightings counted into an open alert)."""
+    if bodies:
+        session.execute(
+            update(alerts).where(alerts.c.id == bindparam("alert_id")).values(body=bindparam("b")),
+            [{"alert_id": k, "b": v} for k, v in bodies.items()],
+        )
+
+
 def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(deliveries), rows)
@@ -327,49 +336,57 @@ def agencies_alerted_on(session: Session, indicator_ids: Sequence[str]) -> dict[
     return found
 
 
+# The delivery workers' statements run several times a second: built once (see outbox).
+_HEADS = (
+    select(deliveries.c.subscription_id, func.min(deliveries.c.seq).label("seq"))
+    .where(deliveries.c.status == DeliveryStatus.PENDING.value)
+    .where(deliveries.c.channel.in_(bindparam("channels", expanding=True)))
+    .group_by(deliveries.c.subscription_id)
+    .subquery()
+)
+_DUE = (
+    select(_HEADS.c.subscription_id)
+    .join(deliveries, deliveries.c.seq == _HEADS.c.seq)
+    .where(deliveries.c.next_attempt_at <= bindparam("now"))
+)
+_PENDING = (
+    select(deliveries, alerts.c.body)
+    .join(alerts, alerts.c.id == deliveries.c.alert_id)
+    .where(
+        deliveries.c.subscription_id == bindparam("sub_id"),
+        deliveries.c.status == DeliveryStatus.PENDING.value,
+    )
+    .order_by(deliveries.c.seq)
+    .limit(bindparam("limit"))
+)
+_DELIVERED = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("delivery_id"))
+    .values(
+        status=DeliveryStatus.DELIVERED.value,
+        attempts=bindparam("tries"),
+        delivered_at=bindparam("when"),
+        last_error=None,
+    )
+)
+
+
 def due_subscriptions(session: Session, channels: Sequence[str], now: datetime) -> list[str]:
     """Subscriptions whose oldest pending delivery is due (order per subscription holds:
     a later delivery never overtakes one waiting for its retry)."""
-    head = (
-        select(deliveries.c.subscription_id, func.min(deliveries.c.seq).label("seq"))
-        .where(deliveries.c.status == DeliveryStatus.PENDING.value)
-        .where(deliveries.c.channel.in_(list(channels)))
-        .group_by(deliveries.c.subscription_id)
-        .subquery()
-    )
-    query = select(head.c.subscription_id).join(deliveries, deliveries.c.seq == head.c.seq)
-    return list(session.execute(query.where(deliveries.c.next_attempt_at <= now)).scalars())
+    return list(session.execute(_DUE, {"channels": list(channels), "now": now}).scalars())
 
 
 def pending(session: Session, sub_id: str, limit: int) -> list[dict[str, Any]]:
     """A subscription's next pending deliveries in order, with their alerts' bodies."""
-    rows = session.execute(
-        select(deliveries, alerts.c.body)
-        .join(alerts, alerts.c.id == deliveries.c.alert_id)
-        .where(
-            deliveries.c.subscription_id == sub_id,
-            deliveries.c.status == DeliveryStatus.PENDING.value,
-        )
-        .order_by(deliveries.c.seq)
-        .limit(limit)
-    )
+    rows = session.execute(_PENDING, {"sub_id": sub_id, "limit": limit})
     return [dict(r._mapping) for r in rows]
 
 
 def mark_delivered(session: Session, done: Sequence[tuple[str, int]], when: datetime) -> None:
     if not done:
         return
-    session.execute(
-        update(deliveries)
-        .where(deliveries.c.id == bindparam("delivery_id"))
-        .values(
-            status=DeliveryStatus.DELIVERED.value,
-            attempts=bindparam("tries"),
-            delivered_at=when,
-            last_error=None,
-        ),
-        [{"delivery_id": d, "tries": a} for d, a in done],
-    )
+    session.execute(_DELIVERED, [{"delivery_id": d, "tries": a, "when": when} for d, a in done])
 
 
 def update_delivery(session: Session, delivery_id: str, **values: Any) -> None:

@@ -1,4 +1,5 @@
-"""Surge: one identifier looked up by N distinct agencies within T minutes. Pure Python."""
+"""Windows over look-ups: surges (N distinct agencies within T minutes) and the folding of
+repeated sighting alerts. Pure Python."""
 
 from __future__ import annotations
 
@@ -54,3 +55,77 @@ class SurgeWindow:
                 if s["source"] == "lookup":
                     when = datetime.fromisoformat(s["observed_at"]).timestamp()
                     self.add(f"{s['kind']}:{s['value']}", s["agency"], when)
+
+
+@dataclass
+class SightingWindows:
+    """One sighting alert per (identifier, reporting agency) per window.
+
+    A bank screening its payees looks the same identifier up again and again: the first
+    hit raises an alert at once; later hits within ``seconds`` of it are counted into that
+    alert (how many look-ups, how many distinct agencies, the last one) instead of raising
+    their own, so the reporter hears everything without a flood. The window is held in
+    memory: after a restart the next hit opens a new alert."""
+
+    seconds: int = 600
+    # (agency, kind:value) -> (alert id, its body, opened at, the looking agencies)
+    _open: dict[tuple[str, str], tuple[str, dict[str, Any], float, set[str]]] = field(
+        default_factory=dict
+    )
+    # Windows the current pass opens: (agency, key) -> (its draft, the looking agencies)
+    _opening: dict[tuple[str, str], tuple[dict[str, Any], set[str]]] = field(default_factory=dict)
+
+    def fold(
+        self, drafts: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Drafts that still raise alerts, and the new bodies of open alerts that the others
+        were counted into. Windows opened here count from ``opened`` (once written)."""
+        self._opening.clear()
+        if self.seconds <= 0:
+            return drafts, {}
+        kept: list[dict[str, Any]] = []
+        folded: dict[str, dict[str, Any]] = {}
+        for d in drafts:
+            if d["rule"] != "sighting":
+                kept.append(d)
+                continue
+            key = (d["agency"], f"{d['kind']}:{d['value']}")
+            at = _at(d)
+            opening = self._opening.get(key)
+            if opening and 0 <= at - _at(opening[0]) < self.seconds:
+                _count(opening[0]["body"]["sighting"], opening[1], d)  # opened in this pass
+                continue
+            window = self._open.get(key)
+            if opening or window is None or not 0 <= at - window[2] < self.seconds:
+                self._opening[key] = (d, {d["looker"]})
+                kept.append(d)
+                continue
+            alert_id, body, _, lookers = window
+            _count(body["sighting"], lookers, d)
+            folded[alert_id] = body
+        return kept, folded
+
+    def opened(self, rows: list[dict[str, Any]]) -> None:
+        """Alerts just written: the sightings among them open their windows."""
+        for row in rows:
+            key = (row["agency_code"], f"{row['kind']}:{row['value']}")
+            if row["rule"] == "sighting" and key in self._opening:
+                at = datetime.fromisoformat(row["body"]["sighting"]["at"]).timestamp()
+                self._open[key] = (row["id"], row["body"], at, self._opening[key][1])
+        self._opening.clear()
+        cutoff = max((w[2] for w in self._open.values()), default=0.0) - self.seconds
+        for key in [k for k, w in self._open.items() if w[2] < cutoff]:
+            del self._open[key]
+
+
+def _at(draft: dict[str, Any]) -> float:
+    return datetime.fromisoformat(draft["at"]).timestamp()
+
+
+def _count(sighting: dict[str, Any], lookers: set[str], later: dict[str, Any]) -> None:
+    """Count a later hit into a sighting alert's ``repeated`` summary."""
+    lookers.add(later["looker"])
+    summary = sighting.setdefault("repeated", {"lookups": 1})
+    summary["lookups"] += 1
+    summary["agencies"] = len(lookers)
+    summary["last_at"] = later["at"]

@@ -23,6 +23,7 @@ from fraudx.exchange.client import Page, PeerClient
 from fraudx.exchange.model import Parsed, collection_id, parse_objects
 from fraudx.exchange.service import ExchangeService
 from fraudx.platform.errors import FraudXError
+from fraudx.platform.tasks import pause
 
 log = logging.getLogger("fraudx.exchange")
 
@@ -155,11 +156,20 @@ class Publisher:
     name = "exchange-publisher"
 
     def __init__(
-        self, exchange: ExchangeService, syncer: Syncer | None = None, interval: float = 0.2
+        self,
+        exchange: ExchangeService,
+        syncer: Syncer | None = None,
+        interval: float = 0.2,
+        gather: float = 0.25,
     ) -> None:
         self._exchange = exchange
         self._syncer = syncer
         self._interval = interval
+        # After a pass that published, wait this long before the next: a node taking 200
+        # reports a second publishes them a few times a second, one transaction (and one
+        # nudge) each, instead of once per report, which the API's writers would queue
+        # behind. Peers pull on their own schedule; a quarter second costs them nothing.
+        self._gather = gather
 
     async def run(self, stop: asyncio.Event) -> None:
         woken = asyncio.Event()
@@ -172,10 +182,14 @@ class Publisher:
         try:
             while not stop.is_set():
                 woken.clear()
-                count = await anyio.to_thread.run_sync(self._exchange.publish_pending)
+                count = 0
+                while n := await anyio.to_thread.run_sync(self._exchange.publish_pending):
+                    count += n
                 if count and self._syncer is not None:
                     await anyio.to_thread.run_sync(self._syncer.nudge_all)
-                if count == 0:
+                if count:
+                    await pause(stop, self._gather)
+                else:
                     await _either(stop, woken, self._interval)
         finally:
             unsubscribe()

@@ -61,7 +61,8 @@ JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 
 def _json_serializer(value: Any) -> str:
-    # orjson (both ways): outbox events of bulk imports carry thousands of changes each.
+    # orjson both ways: outbox events of bulk imports carry thousands of changes each,
+    # and every alert delivery reads its body back.
     return orjson.dumps(value, default=str).decode("utf-8")
 
 

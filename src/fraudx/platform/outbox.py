@@ -20,10 +20,10 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    Select,
     String,
     Table,
     Text,
+    bindparam,
     cast,
     func,
     insert,
@@ -114,6 +114,25 @@ def emit(session: Session, events: Sequence[NewEvent]) -> None:
 #: import's events hold some 1.3 MB of changes each, several times that once parsed: a
 #: consumer whose batch grew on small events must not then take fifty of those at once.
 MAX_READ_BYTES = 4 << 20
+_NO_BOUND = 2**62
+
+# Hot statements, built once: every consumer runs these several times a second, and
+# building a statement costs more than running it (SQLAlchemy then reuses its compiled
+# form by the statement's cache key, which a prebuilt statement also keeps).
+_AFTER = (
+    select(outbox)
+    .where(outbox.c.seq > bindparam("after"), outbox.c.seq <= bindparam("upto"))
+    .order_by(outbox.c.seq)
+)
+_READ = _AFTER.limit(bindparam("limit"))
+_READ_TOPICS = _AFTER.where(outbox.c.topic.in_(bindparam("topics", expanding=True))).limit(
+    bindparam("limit")
+)
+_POSITION = select(consumer_positions.c.seq).where(
+    consumer_positions.c.consumer == bindparam("consumer")
+)
+_SAVE: dict[str, Any] = {}
+_SIZES: dict[tuple[str, bool], Any] = {}
 
 
 def read_after(
@@ -126,25 +145,21 @@ def read_after(
 ) -> list[Event]:
     """Events after ``seq`` in order: at most ``limit``, and no more than ``max_bytes`` of
     payload beyond the first event (sizes are read first, without the payloads)."""
-    query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
+    params: dict[str, Any] = {"after": seq, "upto": _NO_BOUND, "limit": limit}
     if topics:
-        query = query.where(outbox.c.topic.in_(topics))
-    last = _last_within(session, query, max_bytes)
+        params["topics"] = list(topics)
+    last = _last_within(session, params, max_bytes)
     if last is not None:
-        query = query.where(outbox.c.seq <= last)
+        params["upto"] = last
     return [
         Event(int(m["seq"]), m["id"], m["topic"], m["key"], m["payload"], m["created_at"])
-        for m in (r._mapping for r in session.execute(query))
+        for m in (r._mapping for r in session.execute(_READ_TOPICS if topics else _READ, params))
     ]
 
 
-def _last_within(session: Session, query: Select[Any], max_bytes: int) -> int | None:
-    """The last seq of ``query``'s events whose payloads fit in ``max_bytes``."""
-    if session.get_bind().dialect.name == "postgresql":
-        size = func.octet_length(cast(outbox.c.payload, Text))
-    else:  # as a blob, SQLite counts bytes without scanning the text
-        size = func.length(cast(outbox.c.payload, LargeBinary))
-    sizes = session.execute(query.with_only_columns(outbox.c.seq, size)).all()
+def _last_within(session: Session, params: dict[str, Any], max_bytes: int) -> int | None:
+    """The last seq of the events ``params`` select whose payloads fit in ``max_bytes``."""
+    sizes = session.execute(_sizes_statement(session, "topics" in params), params).all()
     total = 0
     for i, (_, length) in enumerate(sizes):
         total += int(length or 0)
@@ -153,23 +168,39 @@ def _last_within(session: Session, query: Select[Any], max_bytes: int) -> int | 
     return None
 
 
+def _sizes_statement(session: Session, topics: bool) -> Any:
+    dialect = session.get_bind().dialect.name
+    statement = _SIZES.get((dialect, topics))
+    if statement is None:
+        if dialect == "postgresql":
+            size = func.octet_length(cast(outbox.c.payload, Text))
+        else:  # as a blob, SQLite counts bytes without scanning the text
+            size = func.length(cast(outbox.c.payload, LargeBinary))
+        statement = (_READ_TOPICS if topics else _READ).with_only_columns(outbox.c.seq, size)
+        _SIZES[(dialect, topics)] = statement
+    return statement
+
+
 def last_seq(session: Session) -> int:
     value = session.execute(select(outbox.c.seq).order_by(outbox.c.seq.desc()).limit(1)).scalar()
     return int(value or 0)
 
 
 def position(session: Session, consumer: str) -> int:
-    value = session.execute(
-        select(consumer_positions.c.seq).where(consumer_positions.c.consumer == consumer)
-    ).scalar()
+    value = session.execute(_POSITION, {"consumer": consumer}).scalar()
     return int(value or 0)
 
 
-def save_position(session: Session, consumer: str, seq: int, when: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consumer_positions)
-    session.execute(
-        upsert.values(consumer=consumer, seq=seq, updated_at=when).on_conflict_do_update(
-            index_elements=["consumer"], set_={"seq": seq, "updated_at": when}
+def _save_statement(dialect: str) -> Any:
+    if dialect not in _SAVE:
+        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consumer_positions)
+        _SAVE[dialect] = upsert.on_conflict_do_update(
+            index_elements=["consumer"],
+            set_={"seq": upsert.excluded.seq, "updated_at": upsert.excluded.updated_at},
         )
-    )
+    return _SAVE[dialect]
+
+
+def save_position(session: Session, consumer: str, seq: int, when: datetime) -> None:
+    statement = _save_statement(session.get_bind().dialect.name)
+    session.execute(statement, {"consumer": consumer, "seq": seq, "updated_at": when})

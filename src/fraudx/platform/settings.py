@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         default=3, ge=2, description="Surge: this many distinct agencies looking one up…"
     )
     alert_surge_minutes: int = Field(default=60, ge=1, description="…within this many minutes.")
+    alert_sighting_minutes: int = Field(
+        default=10,
+        ge=0,
+        description="Sighting alerts: later hits on one identifier for one reporting agency "
+        "within this many minutes of its alert are counted into that alert (0: one each).",
+    )
 
     @field_validator("country")
     @classmethod

@@ -1,0 +1,59 @@
+"""Sharing rules hold for whoever reads an alert, not only for the agency it was for."""
+
+from __future__ import annotations
+
+from fraudx.alerts.model import Rule
+from fraudx.node import Node
+from fraudx.platform.agencies.model import Role
+from tests.alerts.helpers import ACCOUNT, run_rules
+from tests.conftest import Agencies
+
+
+def _inbox(node: Node, agencies: Agencies, role: Role) -> dict[str, dict[str, object]]:
+    rows = node.alerts.alerts(agencies.principal("TH-CCIB", role), 0, 100)
+    return {row.rule: row.body for row in rows}
+
+
+def test_a_partner_token_of_a_police_agency_is_not_told_who_reported_or_looked(
+    node: Node, agencies: Agencies
+) -> None:
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    node.registry.submit(
+        agencies.principal("KH-GCNP", Role.ANALYST),
+        {"kind": "bank_account", "value": "KASITHBK:1234567890", "category": "mule_account"},
+    )
+    node.lookups.lookup(
+        agencies.principal("KH-GCNP", Role.ANALYST), "bank_account", ACCOUNT["value"]
+    )
+    run_rules(node)
+
+    analyst = _inbox(node, agencies, Role.ANALYST)
+    assert analyst[Rule.CORROBORATION]["agencies"] == ["KH-GCNP", "TH-CCIB"]
+    assert analyst[Rule.CORROBORATION]["indicator"]["agency"] == "KH-GCNP"  # type: ignore[index]
+    assert analyst[Rule.SIGHTING]["sighting"]["by"]["agency"] == "KH-GCNP"  # type: ignore[index]
+
+    partner = _inbox(node, agencies, Role.PARTNER)
+    assert set(partner) == set(analyst)  # the same alerts, told less
+    assert "agencies" not in partner[Rule.CORROBORATION]
+    assert partner[Rule.CORROBORATION]["countries"] == ["KH", "TH"]
+    assert "agency" not in partner[Rule.CORROBORATION]["indicator"]  # type: ignore[operator]
+    by = partner[Rule.SIGHTING]["sighting"]["by"]  # type: ignore[index]
+    assert by == {"role": "analyst", "country": "KH", "agency_kind": "police"}
+
+
+def test_the_api_applies_the_reading_tokens_role(node: Node, agencies: Agencies) -> None:
+    from fastapi.testclient import TestClient
+
+    from fraudx.app import create_app
+    from tests.conftest import bearer
+
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+    node.lookups.lookup(
+        agencies.principal("KH-GCNP", Role.ANALYST), "bank_account", ACCOUNT["value"]
+    )
+    run_rules(node)
+    with TestClient(create_app(node=node)) as client:
+        for role, named in [(Role.ANALYST, True), (Role.PARTNER, False)]:
+            headers = bearer(agencies.token("TH-CCIB", role))
+            [item] = client.get("/api/v1/alerts", headers=headers).json()["items"]
+            assert ("agency" in item["alert"]["sighting"]["by"]) is named
