@@ -29,6 +29,7 @@ from fraudx.platform.clock import Clock
 from fraudx.platform.db import Bell, Database
 
 log = logging.getLogger("fraudx.alerts.delivery")
+SETTLE_GATHER_SECONDS = 0.1
 
 
 class DeliveryFailed(Exception):
@@ -145,6 +146,11 @@ class Dispatcher:
 
     async def _flush(self) -> None:
         while self._unsettled:
+            # Outcomes wait a moment to be written together: the webhooks are out
+            # already, and one write per delivery would take turns at SQLite's one writer
+            # from the reports the API is taking. A crash meanwhile resends them (at
+            # least once; receivers drop duplicates by the delivery id).
+            await asyncio.sleep(SETTLE_GATHER_SECONDS)
             done = dict(self._unsettled)
             await anyio.to_thread.run_sync(self._settle, list(done.items()), [])
             for delivery_id in done:  # only now: until written, drains must skip them

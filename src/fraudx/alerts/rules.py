@@ -199,7 +199,7 @@ class RuleEngine:
         now = self._clock.now()
         drafts, folded = self.sightings.fold(drafts)
         alert_rows, delivery_rows = to_rows(drafts, self._ids.new_many, self.index.of_agency, now)
-        with self._db.write() as session:
+        with self._db.write(urgent=True) as session:
             # Another engine (another process) may have taken these events meanwhile:
             # then this one writes nothing. The lock makes the check hold on PostgreSQL;
             # SQLite's write transactions are serial already.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from fraudx.platform.errors import ConfigurationError
+from fraudx.platform.turns import WriteTurns
 
 #: Every store registers its tables here; Alembic compares migrations against it.
 metadata = MetaData(
@@ -124,9 +125,7 @@ class Database:
             )
             self.reader = self.writer
         self.bell = Bell()
-        self._write_turn: AbstractContextManager[Any] = (
-            threading.RLock() if self.dialect == "sqlite" else nullcontext()
-        )
+        self._turns = WriteTurns() if self.dialect == "sqlite" else None
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
 
@@ -168,12 +167,13 @@ class Database:
         return engine
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        # SQLite has one writer: threads of this process queue here and take turns at
-        # once, instead of polling the file lock in SQLite's busy handler, which sleeps
-        # up to 100 ms between tries. Other processes still meet the busy timeout.
-        with self._write_turn, self._write_sessions.begin() as session:
+    def write(self, urgent: bool = False) -> Iterator[Session]:
+        """A write transaction: committed when the block ends, rolled back on error.
+        ``urgent``: on SQLite, go before other threads' ordinary writes (``turns``)."""
+        # SQLite has one writer: threads of this process take turns (other processes
+        # still meet the busy timeout). PostgreSQL needs no turns.
+        turn = self._turns.turn(urgent) if self._turns is not None else nullcontext()
+        with turn, self._write_sessions.begin() as session:
             yield session
             rings = session.info.pop(OUTBOX_WRITTEN, False)
         if rings:

@@ -131,8 +131,9 @@ class RegistryService:
         agency, country = self._reporter(principal)
         draft = self.draft(fields, country)
         now = self._clock.now()
+        checked = self._checked(principal, [draft], now)  # before the write: it queues
         with self._db.write() as session:
-            written = self._write(session, principal, [draft], audit_target=draft.key, now=now)
+            written = self._write_rows(session, principal, checked, audit_target=draft.key, now=now)
             indicator_id, change = written.first
             # A new report is exactly its draft; an updated one is read back whole.
             indicator = (
@@ -266,20 +267,14 @@ class RegistryService:
                     raise
         raise AssertionError("unreachable")
 
-    def _write(
-        self,
-        session: Session,
-        principal: Principal,
-        drafts: list[IndicatorDraft],
-        *,
-        audit_target: str | None,
-        now: datetime,
-    ) -> _Written:
-        """``_write_rows`` for drafts checked in this process (one report sent)."""
+    def _checked(
+        self, principal: Principal, drafts: list[IndicatorDraft], now: datetime
+    ) -> list[Checked]:
+        """Drafts checked in this process (one report sent) as ``_write_rows`` takes them."""
         agency, country = self._reporter(principal)
         when = row_times(self._db.dialect == "sqlite")
         stamp = when(now)
-        checked = [
+        return [
             (
                 0,
                 new_row(id_, d, agency, country, stamp, when),
@@ -287,7 +282,6 @@ class RegistryService:
             )
             for id_, d in zip(self._ids.new_many(len(drafts)), drafts, strict=True)
         ]
-        return self._write_rows(session, principal, checked, audit_target=audit_target, now=now)
 
     def _write_rows(
         self,
