@@ -54,6 +54,14 @@ def test_report_list_lookup_revoke_as_an_agency(
     )
     assert code == 0
     assert out.startswith("LISTED bank_account:TH:004:1234567890")
+    assert "TH-CCIB" not in out  # a bank acts as a partner: never told who reported
+    code, _, err = _run(
+        capsys,
+        *("indicator", "add", "phone", "0812345670", "--category", "scam_call"),
+        *("--agency", "TH-KBANK"),
+    )
+    assert code != 0
+    assert "analyst" in err  # partners screen and report sightings; they do not list
     code, out, _ = _run(
         capsys, "lookup", "bank_account", "TH:004:1234567890", "--json", "--agency", "TH-CCIB"
     )

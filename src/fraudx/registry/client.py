@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from fraudx.node import Node
-from fraudx.platform.agencies.model import Principal, Role
+from fraudx.platform.agencies.model import AgencyKind, Principal, Role
 from fraudx.platform.errors import ConfigurationError, FraudXError, InvalidInput
 from fraudx.platform.settings import Settings
 from fraudx.registry.api import IndicatorPublic
@@ -46,8 +46,16 @@ def _chunks(path: Path, progress: Callable[[int], None], size: int = 1 << 20) ->
             yield chunk
 
 
+_LOCAL_ROLES = {
+    AgencyKind.BANK: Role.PARTNER,
+    AgencyKind.TELCO: Role.PARTNER,
+    AgencyKind.OBSERVER: Role.OBSERVER,
+}
+
+
 class LocalRegistry:
-    """The node's own database, acting as one of its agencies (an analyst's rights)."""
+    """The node's own database, acting as one of its agencies with the rights its kind
+    ordinarily has (see ``_LOCAL_ROLES``)."""
 
     def __init__(self, agency: str) -> None:
         self._node = Node.open(Settings())
@@ -62,8 +70,11 @@ class LocalRegistry:
             user = getpass.getuser()
         except (KeyError, OSError):
             user = "unknown"
+        # The agency's ordinary rights: a bank or telco acts as a partner (it never sees
+        # who reported), an observer as an observer, others as analysts.
+        role = _LOCAL_ROLES.get(AgencyKind(record.kind), Role.ANALYST)
         self._principal = Principal(
-            Role.ANALYST, record.code, record.kind, record.country, f"{user}@cli", None, "local"
+            role, record.code, record.kind, record.country, f"{user}@cli", None, "local"
         )
 
     def add(self, fields: dict[str, Any]) -> dict[str, Any]:
