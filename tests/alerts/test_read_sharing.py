@@ -57,3 +57,41 @@ def test_the_api_applies_the_reading_tokens_role(node: Node, agencies: Agencies)
             headers = bearer(agencies.token("TH-CCIB", role))
             [item] = client.get("/api/v1/alerts", headers=headers).json()["items"]
             assert ("agency" in item["alert"]["sighting"]["by"]) is named
+
+
+def test_pushed_alerts_follow_the_subscribing_tokens_role(node: Node, agencies: Agencies) -> None:
+    import asyncio
+
+    from fraudx.alerts.channels import WebhookSender
+    from fraudx.alerts.delivery import Dispatcher
+    from fraudx.alerts.model import ChannelType
+    from tests.alerts.helpers import SECRET, Receiver
+
+    analyst_hook, partner_hook = Receiver(), Receiver()
+    try:
+        for role, hook in [(Role.ANALYST, analyst_hook), (Role.PARTNER, partner_hook)]:
+            channel = {"type": "webhook", "url": hook.url, "secret": SECRET}
+            node.alerts.subscribe(agencies.principal("TH-CCIB", role), {}, channel)
+        node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
+        node.registry.submit(
+            agencies.principal("KH-GCNP", Role.ANALYST),
+            {"kind": "bank_account", "value": "KASITHBK:1234567890", "category": "mule_account"},
+        )
+        node.lookups.lookup(
+            agencies.principal("KH-GCNP", Role.ANALYST), "bank_account", ACCOUNT["value"]
+        )
+        run_rules(node)
+        senders = {ChannelType.WEBHOOK: WebhookSender(timeout=5)}
+        dispatcher = Dispatcher(node.platform.db, node.platform.clock, node.alerts.sealer, senders)
+        asyncio.run(dispatcher.dispatch_once())
+        told = {body["rule"]: body for _, body, _ in analyst_hook.received}
+        hidden = {body["rule"]: body for _, body, _ in partner_hook.received}
+    finally:
+        analyst_hook.close()
+        partner_hook.close()
+    assert set(told) == set(hidden) >= {Rule.CORROBORATION, Rule.SIGHTING}
+    assert told[Rule.CORROBORATION]["agencies"] == ["KH-GCNP", "TH-CCIB"]
+    assert told[Rule.SIGHTING]["sighting"]["by"]["agency"] == "KH-GCNP"
+    assert "agencies" not in hidden[Rule.CORROBORATION]
+    assert "agency" not in hidden[Rule.CORROBORATION]["indicator"]
+    assert "agency" not in hidden[Rule.SIGHTING]["sighting"]["by"]

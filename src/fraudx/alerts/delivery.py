@@ -22,11 +22,13 @@ import anyio
 import orjson
 
 from fraudx.alerts import store
-from fraudx.alerts.model import ChannelType, DeliveryStatus
+from fraudx.alerts.model import ChannelType, DeliveryStatus, shown_body
 from fraudx.alerts.sealing import Sealer
 from fraudx.alerts.tasks import pause_or, set_soon
+from fraudx.platform.agencies.model import Role
 from fraudx.platform.clock import Clock
 from fraudx.platform.db import Bell, Database
+from fraudx.registry.model import Viewer
 
 log = logging.getLogger("fraudx.alerts.delivery")
 SETTLE_GATHER_SECONDS = 0.1
@@ -46,6 +48,9 @@ class Target:
     url: str | None
     subject: str | None
     secret: str | None
+    #: Whom the pushed bodies are shown to: the subscribing token's role, at its agency
+    #: (whose kind the bodies already follow). None: as written.
+    viewer: Viewer | None = None
 
 
 class Sender(Protocol):
@@ -69,8 +74,9 @@ class RetryPolicy:
         return max(0.05, ceiling * float(self.jitter()))
 
 
-def delivery_body(row: dict[str, Any]) -> bytes:
-    return orjson.dumps({**row["body"], "delivery": row["id"]})
+def delivery_body(row: dict[str, Any], viewer: Viewer | None = None) -> bytes:
+    body = row["body"] if viewer is None else shown_body(row["body"], viewer)
+    return orjson.dumps({**body, "delivery": row["id"]})
 
 
 class Dispatcher:
@@ -116,6 +122,7 @@ class Dispatcher:
         if row is None or row["deleted_at"] is not None:
             return None
         sealed = row["secret_sealed"]
+        role = row.get("role")
         return Target(
             sub_id,
             row["agency_code"],
@@ -123,6 +130,8 @@ class Dispatcher:
             row["url"],
             row["subject"],
             self._sealer.open(sealed) if sealed else None,
+            # The agency's kind is in the body already: only the role narrows it here.
+            Viewer(row["agency_code"], True, Role(role)) if role else None,
         )
 
     def _due(self) -> list[str]:
@@ -198,7 +207,7 @@ class Dispatcher:
                     break
                 attempts = int(row["attempts"]) + 1
                 try:
-                    await sender.send(target, row["id"], delivery_body(row))
+                    await sender.send(target, row["id"], delivery_body(row, target.viewer))
                 except Exception as exc:  # every failure is a retry, whatever its cause
                     reason = str(exc)[:500] or type(exc).__name__
                     if attempts >= self.policy.max_attempts:

@@ -347,3 +347,28 @@ class MatchIndex:
                     candidates |= found
         subs = self.subscriptions
         return [subs[i] for i in sorted(candidates) if subs[i].filters.matches(facts)]
+
+
+def shown_body(body: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    """An alert's body as this viewer may read it (``body`` itself when all of it). An
+    alert is written for its agency, naming sources as the agency's kind allows; the
+    sharing rules also hold for the role reading or subscribing: a partner-role token
+    (even one of a police agency) never learns which agency reported or looked, and only
+    law enforcement learns which agency looked."""
+    if viewer.sees_sources and viewer.law_enforcement:
+        return body  # may see everything an alert can name
+    shown: dict[str, Any] = dict(body)
+    indicator = shown.get("indicator")
+    if (
+        not viewer.sees_sources
+        and isinstance(indicator, dict)
+        and indicator.get("agency", viewer.agency_code) != viewer.agency_code
+    ):
+        shown["indicator"] = {k: v for k, v in indicator.items() if k != "agency"}
+    if not viewer.sees_sources:
+        shown.pop("agencies", None)
+    sighting = shown.get("sighting")
+    if isinstance(sighting, dict) and isinstance(sighting.get("by"), dict):
+        by = {k: v for k, v in sighting["by"].items() if k != "agency"}
+        shown["sighting"] = {**sighting, "by": by}
+    return body if shown == body else shown

@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from fraudx.alerts import store
-from fraudx.alerts.model import DeliveryStatus, Subscription, clean_channel, clean_filters
+from fraudx.alerts.model import (
+    DeliveryStatus,
+    Subscription,
+    clean_channel,
+    clean_filters,
+    shown_body,
+)
 from fraudx.alerts.rules import RuleEngine
 from fraudx.alerts.sealing import Sealer
 from fraudx.identifiers import parse
@@ -56,28 +62,9 @@ def read_watch_csv(text: str) -> list[dict[str, str]]:
 
 
 def shown_to(row: store.AlertRow, principal: Principal) -> store.AlertRow:
-    """The alert as this principal may read it. An alert is written for its agency, naming
-    sources as the agency's kind allows; the sharing rules also hold for whoever reads it:
-    a partner-role token (even one of a police agency) never learns which agency reported
-    or looked, and only law enforcement learns which agency looked."""
-    viewer = Viewer.of(principal)
-    if viewer.sees_sources and viewer.law_enforcement:
-        return row  # may see everything an alert can name
-    shown: dict[str, Any] = dict(row.body)
-    indicator = shown.get("indicator")
-    if (
-        not viewer.sees_sources
-        and isinstance(indicator, dict)
-        and indicator.get("agency", viewer.agency_code) != viewer.agency_code
-    ):
-        shown["indicator"] = {k: v for k, v in indicator.items() if k != "agency"}
-    if not viewer.sees_sources:
-        shown.pop("agencies", None)
-    sighting = shown.get("sighting")
-    if isinstance(sighting, dict) and isinstance(sighting.get("by"), dict):
-        by = {k: v for k, v in sighting["by"].items() if k != "agency"}
-        shown["sighting"] = {**sighting, "by": by}
-    return row if shown == row.body else replace(row, body=shown)
+    """The alert as this principal may read it (``model.shown_body``)."""
+    shown = shown_body(row.body, Viewer.of(principal))
+    return row if shown is row.body else replace(row, body=shown)
 
 
 class AlertService:
@@ -104,7 +91,8 @@ class AlertService:
             self._ids.new(), agency, clean_filters(filters), the_channel, self._clock.now()
         )
         with self._db.write() as session:
-            store.add_subscription(session, sub, self.sealer.seal(secret) if secret else None)
+            sealed = self.sealer.seal(secret) if secret else None
+            store.add_subscription(session, sub, sealed, principal.role.value)
             detail = {"channel": the_channel.type.value, "filters": sub.filters.to_json()}
             self._platform.audit.record(session, principal, "alerts.subscribe", sub.id, detail)
         self.engine.subscribed(sub)

@@ -51,6 +51,9 @@ subscriptions = Table(
     Column("secret_sealed", LargeBinary()),  # AES-GCM under the node key, never in clear
     Column("created_at", UTCDateTime(), nullable=False),
     Column("deleted_at", UTCDateTime()),
+    # The subscribing token's role: pushed alerts follow the sharing rules for it, as
+    # read ones do for the reader. Empty for subscriptions older than migration 0005.
+    Column("role", String(20)),
 )
 
 watchlists = Table(
@@ -120,7 +123,9 @@ def _subscription(m: Any) -> Subscription:
     )
 
 
-def add_subscription(session: Session, sub: Subscription, sealed: bytes | None) -> None:
+def add_subscription(
+    session: Session, sub: Subscription, sealed: bytes | None, role: str | None = None
+) -> None:
     session.execute(
         insert(subscriptions).values(
             id=sub.id,
@@ -131,6 +136,7 @@ def add_subscription(session: Session, sub: Subscription, sealed: bytes | None) 
             subject=sub.channel.subject,
             secret_sealed=sealed,
             created_at=sub.created_at,
+            role=role,
         )
     )
 
