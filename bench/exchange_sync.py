@@ -35,7 +35,7 @@ from bench._data import rows
 from fraudx.exchange.store import Peer
 from fraudx.exchange.sync import Syncer, SyncResult
 from fraudx.node import Node
-from fraudx.platform.agencies.model import operator
+from fraudx.platform.agencies.model import Principal, operator
 from fraudx.platform.settings import Settings
 from fraudx.registry.store import indicators
 
@@ -52,18 +52,29 @@ def settings(home: Path, name: str, country: str) -> Settings:
     return Settings(home=home, node_id=name, country=country, token_cache_seconds=60)
 
 
+def open_origin(home: Path) -> Node:
+    """Node A (Cambodia), migrated, knowing its police and Thailand's, whose peer token
+    node B uses."""
+    node = Node.open(settings(home, "kh", "KH"))
+    node.platform.ensure_schema()
+    node.platform.agencies.add(ADMIN, "KH-GCNP", "General Commissariat", "KH", "police")
+    node.platform.agencies.add(ADMIN, "TH-CCIB", "Cyber Crime Bureau", "TH", "police")
+    return node
+
+
+def origin_analyst(node: Node) -> Principal:
+    """An analyst of A's police, who reports what A shares."""
+    return node.platform.tokens.authenticate(
+        node.platform.tokens.create(ADMIN, "KH-GCNP", "analyst").secret
+    )
+
+
 def prepare_origin(home: Path, count: int, publish: bool = True) -> tuple[str, str, float, int]:
     """Node A: agencies, ``count`` reports, published unless ``publish`` is false.
     Returns (peer token, public key, seconds publishing took, objects B may receive)."""
-    node = Node.open(settings(home, "kh", "KH"))
+    node = open_origin(home)
     try:
-        node.platform.ensure_schema()
-        node.platform.agencies.add(ADMIN, "KH-GCNP", "General Commissariat", "KH", "police")
-        node.platform.agencies.add(ADMIN, "TH-CCIB", "Cyber Crime Bureau", "TH", "police")
-        analyst = node.platform.tokens.authenticate(
-            node.platform.tokens.create(ADMIN, "KH-GCNP", "analyst").secret
-        )
-        node.registry.import_records(analyst, rows(count))
+        node.registry.import_records(origin_analyst(node), rows(count))
         # As on a node that has been up: its alert rules have already run over the import
         # (otherwise A's server spends the measured time on alerts, not on exchange).
         while node.alerts.engine.process_once():

@@ -30,7 +30,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._data import rows
-from bench.exchange_sync import ADMIN, free_port, settings
+from bench.exchange_sync import ADMIN, free_port, open_origin, origin_analyst, settings
 from fraudx.exchange.model import TAXII_MEDIA_TYPE, collection_id
 from fraudx.exchange.signing import NODE_HEADER, SIGNATURE_HEADER, NodeKey, signed_message
 from fraudx.node import Node
@@ -45,16 +45,10 @@ def origin(home: Path, count: int) -> tuple[list[bytes], str, NodeKey, str]:
 
     from fraudx.exchange.store import exchange_objects
 
-    node = Node.open(settings(home, "kh", "KH"))
+    node = open_origin(home)
     try:
-        node.platform.ensure_schema()
-        node.platform.agencies.add(ADMIN, "KH-GCNP", "General Commissariat", "KH", "police")
-        node.platform.agencies.add(ADMIN, "TH-CCIB", "Cyber Crime Bureau", "TH", "police")
-        analyst = node.platform.tokens.authenticate(
-            node.platform.tokens.create(ADMIN, "KH-GCNP", "analyst").secret
-        )
         shared = ({**r, "tlp": "AMBER" if r["tlp"] == "RED" else r["tlp"]} for r in rows(count))
-        node.registry.import_records(analyst, shared)
+        node.registry.import_records(origin_analyst(node), shared)
         node.exchange.publish_all()
         with node.platform.db.read() as session:
             query = select(exchange_objects.c.body).order_by(exchange_objects.c.date_added)

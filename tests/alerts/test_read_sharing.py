@@ -14,9 +14,9 @@ def _inbox(node: Node, agencies: Agencies, role: Role) -> dict[str, dict[str, ob
     return {row.rule: row.body for row in rows}
 
 
-def test_a_partner_token_of_a_police_agency_is_not_told_who_reported_or_looked(
-    node: Node, agencies: Agencies
-) -> None:
+def _corroborated_and_looked_up(node: Node, agencies: Agencies) -> None:
+    """A Thai report that a Cambodian one corroborates, then a Cambodian look-up of it:
+    alerts for TH-CCIB that name who reported and who looked."""
     node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
     node.registry.submit(
         agencies.principal("KH-GCNP", Role.ANALYST),
@@ -26,6 +26,12 @@ def test_a_partner_token_of_a_police_agency_is_not_told_who_reported_or_looked(
         agencies.principal("KH-GCNP", Role.ANALYST), "bank_account", ACCOUNT["value"]
     )
     run_rules(node)
+
+
+def test_a_partner_token_of_a_police_agency_is_not_told_who_reported_or_looked(
+    node: Node, agencies: Agencies
+) -> None:
+    _corroborated_and_looked_up(node, agencies)
 
     analyst = _inbox(node, agencies, Role.ANALYST)
     assert analyst[Rule.CORROBORATION]["agencies"] == ["KH-GCNP", "TH-CCIB"]
@@ -72,15 +78,7 @@ def test_pushed_alerts_follow_the_subscribing_tokens_role(node: Node, agencies: 
         for role, hook in [(Role.ANALYST, analyst_hook), (Role.PARTNER, partner_hook)]:
             channel = {"type": "webhook", "url": hook.url, "secret": SECRET}
             node.alerts.subscribe(agencies.principal("TH-CCIB", role), {}, channel)
-        node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), ACCOUNT)
-        node.registry.submit(
-            agencies.principal("KH-GCNP", Role.ANALYST),
-            {"kind": "bank_account", "value": "KASITHBK:1234567890", "category": "mule_account"},
-        )
-        node.lookups.lookup(
-            agencies.principal("KH-GCNP", Role.ANALYST), "bank_account", ACCOUNT["value"]
-        )
-        run_rules(node)
+        _corroborated_and_looked_up(node, agencies)
         senders = {ChannelType.WEBHOOK: WebhookSender(timeout=5)}
         dispatcher = Dispatcher(node.platform.db, node.platform.clock, node.alerts.sealer, senders)
         asyncio.run(dispatcher.dispatch_once())

@@ -210,12 +210,20 @@ async def get_objects(request: Request, collection: str) -> Response:
     return await _handle(request, work)
 
 
+async def _object_page(
+    request: Request, principal: Principal, collection: str, object_id: str
+) -> ObjectsPage:
+    """One object's page; TAXII's not-found when the caller may see no such object."""
+    page = await _page(request, principal, collection, object_id)
+    if not page.records:
+        raise errors.NotFound(f"no object {object_id} in this collection")
+    return page
+
+
 @router.get("/api/collections/{collection}/objects/{object_id}/")
 async def get_object(request: Request, collection: str, object_id: str) -> Response:
     async def work(principal: Principal) -> Response:
-        page = await _page(request, principal, collection, object_id)
-        if not page.records:
-            raise errors.NotFound(f"no object {object_id} in this collection")
+        page = await _object_page(request, principal, collection, object_id)
         return _signed(request, _envelope(page), headers=_page_headers(page))
 
     return await _handle(request, work)
@@ -224,9 +232,7 @@ async def get_object(request: Request, collection: str, object_id: str) -> Respo
 @router.get("/api/collections/{collection}/objects/{object_id}/versions/")
 async def get_versions(request: Request, collection: str, object_id: str) -> Response:
     async def work(principal: Principal) -> Response:
-        page = await _page(request, principal, collection, object_id)
-        if not page.records:
-            raise errors.NotFound(f"no object {object_id} in this collection")
+        page = await _object_page(request, principal, collection, object_id)
         versions = [stix.timestamp(r[3]) for r in page.records]
         return _json(request, {"more": False, "versions": versions}, headers=_page_headers(page))
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
 from fraudx.registry.model import Indicator
-from fraudx.registry.rows import tags_column, time_texts
+from fraudx.registry.rows import INSERT_COLUMNS, tags_column, time_texts
 from fraudx.registry.store.reports import bulk_insert
 from fraudx.registry.store.tables import indicator_of, indicators, row_of
 
@@ -80,30 +80,8 @@ def _update_row(r: Indicator) -> dict[str, Any]:
     }
 
 
-_COLUMNS = (
-    "id",
-    "kind",
-    "value",
-    "agency_code",
-    "country",
-    "category",
-    "confidence",
-    "tlp",
-    "status",
-    "valid_from",
-    "valid_until",
-    "first_seen",
-    "last_seen",
-    "created_at",
-    "updated_at",
-    "region",
-    "description",
-    "tags",
-    "revoked_reason",
-    "revoked_at",
-    "origin_node",
-    "origin_id",
-)
+#: A held report's columns: a new report's, then what only peers' reports carry.
+_COLUMNS = (*INSERT_COLUMNS, "revoked_reason", "revoked_at", "origin_node", "origin_id")
 
 
 def insert_held(session: Session, reports: Sequence[tuple[str, Indicator]]) -> None:
@@ -130,6 +108,7 @@ def insert_held(session: Session, reports: Sequence[tuple[str, Indicator]]) -> N
             when(r.created_at),
             when(r.updated_at),
             r.region,
+            r.case_ref,
             r.description,
             tags_column(r.tags),
             r.revoked_reason.value if r.revoked_reason else None,
