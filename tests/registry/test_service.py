@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -59,6 +62,46 @@ def test_same_agency_again_updates_its_report(
     history = node.registry.history(analyst, first.id)
     assert [h.action for h in history] == ["re-reported"]
     assert history[0].detail["confidence"] == [40, 90]
+
+
+def test_reports_taken_at_the_same_moment_commit_together_and_stay_apart(
+    node: Node, agencies: Agencies
+) -> None:
+    """Reports queued behind a write share its transaction (group commit): the same
+    agency's two reports of one account still make one report, and each caller gets
+    its own answer."""
+    thai = agencies.principal("TH-CCIB", Role.ANALYST)
+    khmer = agencies.principal("KH-GCNP", Role.ANALYST)
+    holding, release = threading.Event(), threading.Event()
+
+    def held(_session: object) -> None:
+        holding.set()
+        assert release.wait(5)
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(node.platform.groups.run, held)
+        assert holding.wait(5)
+        reports = []
+        for who, confidence in ((thai, 40), (khmer, 70), (thai, 90)):
+            reports.append(
+                pool.submit(node.registry.submit, who, ACCOUNT | {"confidence": confidence})
+            )
+            deadline = time.monotonic() + 5  # queued in this order
+            while len(node.platform.groups._queue) < len(reports):
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+        release.set()
+        first.result(5)
+        (a, a_new), (k, k_new), (b, b_new) = (r.result(5) for r in reports)
+    assert a_new
+    assert k_new
+    assert not b_new
+    assert b.id == a.id
+    assert b.confidence == 90
+    assert k.id != a.id
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    assert node.lookups.lookup(bank, "bank_account", CANONICAL).reports == 2
+    assert node.platform.audit.verify().ok
 
 
 def test_revocation_keeps_the_record_and_stops_matching(node: Node, agencies: Agencies) -> None:

@@ -92,9 +92,10 @@ def emit(session: Session, events: Sequence[NewEvent]) -> None:
     """
     if not events:
         return
-    session.info[OUTBOX_WRITTEN] = True
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(OUTBOX_WRITTEN):
+        # Once per transaction: a group commit's writes each emit, the lock is held anyway.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
+    session.info[OUTBOX_WRITTEN] = True
     session.execute(
         insert(outbox),
         [

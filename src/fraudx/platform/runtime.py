@@ -13,6 +13,7 @@ from fraudx.platform.audit.service import AuditLog
 from fraudx.platform.clock import Clock, SystemClock
 from fraudx.platform.db import Database
 from fraudx.platform.errors import ConfigurationError
+from fraudx.platform.grouped import GroupCommit
 from fraudx.platform.ids import IdFactory
 from fraudx.platform.settings import Settings
 
@@ -26,6 +27,8 @@ class Platform:
     audit: AuditLog
     agencies: AgencyService
     tokens: TokenService
+    #: Small writes of many request threads, committed together (``grouped``).
+    groups: GroupCommit
 
     @classmethod
     def open(
@@ -43,6 +46,7 @@ class Platform:
             audit=audit,
             agencies=AgencyService(db, clock, audit),
             tokens=TokenService(db, clock, ids, audit, cache_seconds=settings.token_cache_seconds),
+            groups=GroupCommit(db),
         )
 
     def ensure_schema(self, *, upgrade_empty: bool = True) -> schema.SchemaState:

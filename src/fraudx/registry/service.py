@@ -132,15 +132,17 @@ class RegistryService:
         draft = self.draft(fields, country)
         now = self._clock.now()
         checked = self._checked(principal, [draft], now)  # before the write: it queues
-        with self._db.write() as session:
+
+        def write(session: Session) -> tuple[Indicator | None, str]:
             written = self._write_rows(session, principal, checked, audit_target=draft.key, now=now)
             indicator_id, change = written.first
             # A new report is exactly its draft; an updated one is read back whole.
-            indicator = (
-                _new_report(indicator_id, draft, agency, country, now)
-                if change == Change.CREATED
-                else store.get(session, indicator_id)
-            )
+            if change == Change.CREATED:
+                return _new_report(indicator_id, draft, agency, country, now), change
+            return store.get(session, indicator_id), change
+
+        # Committed with whatever other reports are being taken at the same moment.
+        indicator, change = self._platform.groups.run(write)
         assert indicator is not None
         return indicator, change == Change.CREATED
 

@@ -45,8 +45,16 @@ audit_head = Table(
 )
 
 
+#: The head this transaction last wrote, in its session: a group commit appends once per
+#: write, and the lock is already held, so later appends need not read the head again.
+_HEAD_WRITTEN = "fraudx.audit_head"
+
+
 def lock_head(session: Session) -> tuple[int, str]:
     """Take the chain's write lock and return the last (seq, hash)."""
+    written = session.info.get(_HEAD_WRITTEN)
+    if written is not None and written[0] is session.get_transaction():
+        return int(written[1]), str(written[2])
     query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
@@ -85,6 +93,7 @@ def append(session: Session, entries: Sequence[AuditEntry]) -> None:
     session.execute(
         update(audit_head).where(audit_head.c.id == 1).values(seq=last.seq, hash=last.hash)
     )
+    session.info[_HEAD_WRITTEN] = (session.get_transaction(), last.seq, last.hash)
 
 
 def _entry(m: Any) -> AuditEntry:
