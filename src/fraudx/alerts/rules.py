@@ -358,6 +358,8 @@ class RuleEngine:
 
     def _on_sighting(self, event_id: str, s: dict[str, Any]) -> list[dict[str, Any]]:
         kind, value, looker = s["kind"], s["value"], s["agency"]
+        # A sighting may stand for several look-ups by one caller (``registry.recorder``).
+        count, last_at = s.get("count", 1), s.get("last_observed_at", s["observed_at"])
         reports = self._reports(kind, value)
         if not reports:
             return []
@@ -383,6 +385,8 @@ class RuleEngine:
                     "event": event_id,
                     "looker": looker,
                     "at": s["observed_at"],
+                    "count": count,
+                    "last_at": last_at,
                     "body": {
                         "title": f"your {own.category} report {kind} {value} was "
                         + ("looked up" if s["source"] == "lookup" else f"seen ({s['source']})"),
@@ -393,7 +397,7 @@ class RuleEngine:
                 }
             )
         if s["source"] == "lookup":
-            at = datetime.fromisoformat(s["observed_at"]).timestamp()
+            at = datetime.fromisoformat(last_at).timestamp()
             surge = self.surge.add(f"{kind}:{value}", looker, at)
             if surge:
                 drafts += self._surge(event_id, kind, value, reports, len(surge))

@@ -83,6 +83,9 @@ class Sighting:
     role: str
     source: str
     note: str | None
+    #: How many look-ups this stands for (see ``recorder``), the last one at ``last_at``.
+    count: int = 1
+    last_at: datetime | None = None
 
 
 SIGHTING_SOURCES = ("lookup", "blocked_transfer", "call_seen", "sms_seen", "victim_report", "other")
@@ -225,22 +228,19 @@ class LookupService:
             ):
                 found.append((len(answers), key))  # type: ignore[arg-type]  # keys are str here
             append(spelling)
-        sightings: list[SightingRecord] = []
-        hits: list[str] = []
+        hits: list[str] = []  # each a sighting (see ``recorder``)
+        now = self._clock.now()
         if found:
-            viewer, now = Viewer.of(principal), self._clock.now()
-            agency, role, actor = principal.agency_code, principal.role.value, principal.actor
+            viewer = Viewer.of(principal)
             for n, key in found:
                 kind, _, value = key.partition(":")
                 result = self._result(Identifier(_KINDS[kind], value), viewer, now)
-                if result.hit_any:  # as _sighting makes it, without its per-call lookups
-                    sightings.append(
-                        SightingRecord(kind, value, now, agency, role, actor, "lookup")
-                    )
+                if result.hit_any:
                     hits.append(key)
                 answers[n] = result
         detail = {"items": len(items), "hits": hits}
-        self._recorder.add([event_for(principal, "registry.lookup_batch", None, detail)], sightings)
+        event = event_for(principal, "registry.lookup_batch", None, detail)
+        self._recorder.add_hits(principal, hits, now, event)
         return answers
 
     def _spell(self, item: Mapping[str, Any], home: str | None, known: Table) -> Spelling:
@@ -369,6 +369,8 @@ class LookupService:
                 r.role,
                 r.source,
                 r.note,
+                r.times,
+                r.last_observed_at,
             )
             for r in rows
         ]

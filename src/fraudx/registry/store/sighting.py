@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
+    bindparam,
+    func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -28,6 +31,13 @@ _SIGHTING_COLUMNS = (
     "actor",
     "source",
     "note",
+    "times",
+    "last_observed_at",
+)
+_ADD_TO = (
+    update(sightings)
+    .where(sightings.c.id == bindparam("b_id"))
+    .values(times=sightings.c.times + bindparam("b_times"), last_observed_at=bindparam("b_last"))
 )
 
 
@@ -40,8 +50,16 @@ def add_sightings(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
         session,
         "sightings",
         _SIGHTING_COLUMNS,
-        [(r[0], r[1], r[2], when(r[3]), when(r[4]), *r[5:]) for r in rows],
+        [(r[0], r[1], r[2], when(r[3]), when(r[4]), *r[5:10], r[10], when(r[11])) for r in rows],
     )
+
+
+def add_to_sightings(session: Session, changes: Sequence[tuple[str, int, datetime]]) -> None:
+    """More look-ups folded into rows written before: (id, how many more, the last's time)."""
+    if changes:
+        session.execute(
+            _ADD_TO, [{"b_id": id_, "b_times": n, "b_last": last} for id_, n, last in changes]
+        )
 
 
 def list_sightings(
@@ -75,7 +93,7 @@ def list_sightings(
     if value:
         query = query.where(s.value == value)
     if since:
-        query = query.where(s.observed_at >= since)
+        query = query.where(func.coalesce(s.last_observed_at, s.observed_at) >= since)
     if before_id:
         query = query.where(s.id < before_id)
     return list(session.execute(query.order_by(s.id.desc()).limit(limit)).all())
