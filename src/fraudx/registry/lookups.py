@@ -24,12 +24,12 @@ from fraudx.platform.clock import Clock, as_utc
 from fraudx.platform.db import Database
 from fraudx.platform.errors import InvalidInput
 from fraudx.registry import store
-from fraudx.registry.index import IndexedReport
+from fraudx.registry.index import IndexedReport, filter_slot
 from fraudx.registry.indexer import IndexKeeper
 from fraudx.registry.lookup import LookupResult, Seen, result_of, seen, summarize
 from fraudx.registry.model import Viewer, clean_text, parse_kind
 from fraudx.registry.recorder import ReadRecorder, SightingRecord
-from fraudx.registry.spellings import LookupError_, Spelling, Spellings, Table
+from fraudx.registry.spellings import LookupError_, Networks, Spelling, Spellings, Table
 
 #: Single look-ups are for people and systems acting on one case; observers see only
 #: aggregate figures. Everyone else may screen.
@@ -263,16 +263,20 @@ class LookupService:
             self._spellings.add(known, region, kind, value, spelling)
         return spelling
 
-    def _in_network(self, key: Any, cached: list[tuple[int, tuple[str, ...]]]) -> bool:
+    def _in_network(self, key: Any, cached: list[tuple[int, Networks]]) -> bool:
         """Whether a listed network contains this IP address (see ``Spelling.networks``)."""
         index = self._index
-        version, keys = cached[0]
+        version, networks = cached[0]
         if version != index.networks_version:  # lengths in use changed: work them out again
             version = index.networks_version
-            keys = tuple(index.covering(key[3:]))
-            cached[0] = (version, keys)
-        entries = self._entries
-        return any(network in entries for network in keys)
+            networks = tuple((k, filter_slot(k)) for k in index.covering(key[3:]))
+            cached[0] = (version, networks)
+        presence, entries = index.presence, self._entries
+        # A loop, not any(): a generator per address would cost more than its look-ups.
+        for network, slot in networks:  # noqa: SIM110  # the filter first, as for addresses
+            if presence[slot] and network in entries:
+                return True
+        return False
 
     def _sighting(
         self, principal: Principal, identifier: Identifier, now: datetime, source: str = "lookup"
