@@ -168,6 +168,12 @@ class LookupService:
         self._keeper.ensure_built()
         return self._index.reports(str(identifier))
 
+    def entry_of(self, key: str) -> bytes | None:
+        """The index's entry for ``kind:value``, replaced whole when its reports change:
+        what ``reports_of`` gives for it may be kept while the entry is the same object."""
+        self._keeper.ensure_built()
+        return self._entries.get(key)
+
     def lookup(
         self, principal: Principal, kind: str, value: str, region: str | None = None
     ) -> LookupResult:
