@@ -71,9 +71,9 @@ def test_fast_and_framework_paths_agree(cached_node: Node, monkeypatch: pytest.M
         cached_node.platform.tokens.revoke(admin, token_id)
         assert client.get(URL, headers=bearer(bank)).status_code == 401
 
-    # Both paths left their records: two sightings and the look-ups in the audit log.
+    # Both paths left their records: two sightings (one row) and the look-ups in the audit log.
     seen, _ = cached_node.lookups.sightings(police)
-    assert [s.source for s in seen] == ["lookup", "lookup"]
+    assert [(s.source, s.count) for s in seen] == [("lookup", 2)]  # one caller: one row
     looked = cached_node.platform.audit.search(admin, action="registry.lookup").entries
     identifiers = [i for e in looked for i in e.event.detail["identifiers"]]
     assert identifiers.count("phone:+66812345678") >= 2

@@ -62,6 +62,10 @@ class RuleEngine:
         self.surge = SurgeWindow(surge_agencies, surge_minutes * 60)
         self.sightings = SightingWindows(sighting_minutes * 60)
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
+        self._viewers: dict[str, Viewer] = {}
+        # Reports by index key, kept with the index entry they were read from: a screening
+        # bank's hits are the same few thousand identifiers again and again.
+        self._reports_seen: dict[str, tuple[bytes, list[IndexedReport]]] = {}
         self.loaded = False
         self._lock = threading.Lock()
         self._touched_lock = threading.Lock()
@@ -153,7 +157,12 @@ class RuleEngine:
         return kind, country
 
     def _viewer(self, code: str) -> Viewer:
-        return viewer_of_agency(code, self._agency(code)[0])
+        viewer = self._viewers.get(code)
+        if viewer is None:
+            viewer = viewer_of_agency(code, self._agency(code)[0])
+            if code in self._agencies:  # an agency not known yet may be added later
+                self._viewers[code] = viewer
+        return viewer
 
     # --- one pass --------------------------------------------------------------------------
 
@@ -225,10 +234,21 @@ class RuleEngine:
     # --- the rules ---------------------------------------------------------------------------
 
     def _reports(self, kind: str, value: str) -> list[IndexedReport]:
+        key = f"{kind}:{value}"
+        entry = self._lookups.entry_of(key)
+        if entry is None:
+            return []
+        seen = self._reports_seen.get(key)
+        if seen is not None and seen[0] is entry:
+            return list(seen[1])
         try:
-            return self._lookups.reports_of(Identifier(IdentifierKind(kind), value))
+            reports = self._lookups.reports_of(Identifier(IdentifierKind(kind), value))
         except ValueError:
             return []
+        if len(self._reports_seen) >= 20_000:
+            self._reports_seen.clear()
+        self._reports_seen[key] = (entry, reports)
+        return list(reports)
 
     def _indicator(self, facts: Facts, recipient: str) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -358,6 +378,8 @@ class RuleEngine:
 
     def _on_sighting(self, event_id: str, s: dict[str, Any]) -> list[dict[str, Any]]:
         kind, value, looker = s["kind"], s["value"], s["agency"]
+        # A sighting may stand for several look-ups by one caller (``registry.recorder``).
+        count, last_at = s.get("count", 1), s.get("last_observed_at", s["observed_at"])
         reports = self._reports(kind, value)
         if not reports:
             return []
@@ -383,6 +405,8 @@ class RuleEngine:
                     "event": event_id,
                     "looker": looker,
                     "at": s["observed_at"],
+                    "count": count,
+                    "last_at": last_at,
                     "body": {
                         "title": f"your {own.category} report {kind} {value} was "
                         + ("looked up" if s["source"] == "lookup" else f"seen ({s['source']})"),
@@ -393,7 +417,7 @@ class RuleEngine:
                 }
             )
         if s["source"] == "lookup":
-            at = datetime.fromisoformat(s["observed_at"]).timestamp()
+            at = datetime.fromisoformat(last_at).timestamp()
             surge = self.surge.add(f"{kind}:{value}", looker, at)
             if surge:
                 drafts += self._surge(event_id, kind, value, reports, len(surge))

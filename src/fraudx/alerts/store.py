@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -287,12 +288,20 @@ def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def update_alert_bodies(session: Session, bodies: dict[str, dict[str, Any]]) -> None:
-    """New bodies for alerts already written (sightings counted into an open alert)."""
-    if bodies:
-        session.execute(
-            update(alerts).where(alerts.c.id == bindparam("alert_id")).values(body=bindparam("b")),
-            [{"alert_id": k, "b": v} for k, v in bodies.items()],
-        )
+    """New bodies for alerts already written (sightings counted into an open alert).
+    Through the driver: a bank screening at full speed has thousands counted a second."""
+    if not bodies:
+        return
+    connection = session.connection()
+    sql = (
+        "UPDATE alerts SET body = ? WHERE id = ?"
+        if connection.dialect.name == "sqlite"
+        else "UPDATE alerts SET body = CAST(%s AS jsonb) WHERE id = %s"
+    )
+    dumps = orjson.dumps
+    connection.exec_driver_sql(
+        sql, [(dumps(b, default=str).decode(), k) for k, b in bodies.items()]
+    )
 
 
 def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:

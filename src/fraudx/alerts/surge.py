@@ -53,7 +53,8 @@ class SurgeWindow:
         for payload in payloads:
             for s in payload["sightings"]:
                 if s["source"] == "lookup":
-                    when = datetime.fromisoformat(s["observed_at"]).timestamp()
+                    when = s.get("last_observed_at", s["observed_at"])
+                    when = datetime.fromisoformat(when).timestamp()
                     self.add(f"{s['kind']}:{s['value']}", s["agency"], when)
 
 
@@ -98,6 +99,12 @@ class SightingWindows:
             window = self._open.get(key)
             if opening or window is None or not 0 <= at - window[2] < self.seconds:
                 self._opening[key] = (d, {d["looker"]})
+                if d.get("count", 1) > 1:  # several look-ups folded into this sighting
+                    d["body"]["sighting"]["repeated"] = {
+                        "lookups": d["count"],
+                        "agencies": 1,
+                        "last_at": d["last_at"],
+                    }
                 kept.append(d)
                 continue
             alert_id, body, _, lookers = window
@@ -126,6 +133,6 @@ def _count(sighting: dict[str, Any], lookers: set[str], later: dict[str, Any]) -
     """Count a later hit into a sighting alert's ``repeated`` summary."""
     lookers.add(later["looker"])
     summary = sighting.setdefault("repeated", {"lookups": 1})
-    summary["lookups"] += 1
+    summary["lookups"] += later.get("count", 1)
     summary["agencies"] = len(lookers)
-    summary["last_at"] = later["at"]
+    summary["last_at"] = later.get("last_at", later["at"])

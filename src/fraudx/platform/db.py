@@ -96,6 +96,8 @@ class Bell:
 
 #: Set in a session's ``info`` by outbox writers: ring the bell after commit.
 OUTBOX_WRITTEN = "fraudx.outbox_written"
+#: SQLite's memory (page caches above all) across every connection of the process.
+SQLITE_HEAP_LIMIT = 96 << 20
 
 
 class Database:
@@ -158,6 +160,10 @@ class Database:
             # 64 MB of page cache (the default is 2 MB): bulk imports insert into indexes
             # in random order, and a small cache turns each insert into page reads.
             cursor.execute("PRAGMA cache_size=-65536")
+            # ... but all connections of the process together keep at most this much: a
+            # serving node's pools hold a dozen connections, and each one's cache, filled
+            # by the writes of a busy hour, would otherwise stay full for good.
+            cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_LIMIT}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -194,6 +194,8 @@ class SightingPublic(BaseModel):
     role: str
     source: str
     note: str | None
+    count: int = Field(default=1, description="Look-ups by one caller folded into this one.")
+    last_observed_at: datetime | None = Field(default=None, description="The last of them.")
 
     @classmethod
     def of(cls, s: Sighting) -> SightingPublic:
@@ -206,6 +208,8 @@ class SightingPublic(BaseModel):
             role=s.role,
             source=s.source,
             note=s.note,
+            count=s.count,
+            last_observed_at=s.last_at,
         )
 
 

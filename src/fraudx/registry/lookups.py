@@ -24,12 +24,12 @@ from fraudx.platform.clock import Clock, as_utc
 from fraudx.platform.db import Database
 from fraudx.platform.errors import InvalidInput
 from fraudx.registry import store
-from fraudx.registry.index import IndexedReport
+from fraudx.registry.index import IndexedReport, filter_slot
 from fraudx.registry.indexer import IndexKeeper
 from fraudx.registry.lookup import LookupResult, Seen, result_of, seen, summarize
 from fraudx.registry.model import Viewer, clean_text, parse_kind
 from fraudx.registry.recorder import ReadRecorder, SightingRecord
-from fraudx.registry.spellings import LookupError_, Spelling, Spellings, Table
+from fraudx.registry.spellings import LookupError_, Networks, Spelling, Spellings, Table
 
 #: Single look-ups are for people and systems acting on one case; observers see only
 #: aggregate figures. Everyone else may screen.
@@ -83,6 +83,9 @@ class Sighting:
     role: str
     source: str
     note: str | None
+    #: How many look-ups this stands for (see ``recorder``), the last one at ``last_at``.
+    count: int = 1
+    last_at: datetime | None = None
 
 
 SIGHTING_SOURCES = ("lookup", "blocked_transfer", "call_seen", "sms_seen", "victim_report", "other")
@@ -165,6 +168,12 @@ class LookupService:
         self._keeper.ensure_built()
         return self._index.reports(str(identifier))
 
+    def entry_of(self, key: str) -> bytes | None:
+        """The index's entry for ``kind:value``, replaced whole when its reports change:
+        what ``reports_of`` gives for it may be kept while the entry is the same object."""
+        self._keeper.ensure_built()
+        return self._entries.get(key)
+
     def lookup(
         self, principal: Principal, kind: str, value: str, region: str | None = None
     ) -> LookupResult:
@@ -225,22 +234,19 @@ class LookupService:
             ):
                 found.append((len(answers), key))  # type: ignore[arg-type]  # keys are str here
             append(spelling)
-        sightings: list[SightingRecord] = []
-        hits: list[str] = []
+        hits: list[str] = []  # each a sighting (see ``recorder``)
+        now = self._clock.now()
         if found:
-            viewer, now = Viewer.of(principal), self._clock.now()
-            agency, role, actor = principal.agency_code, principal.role.value, principal.actor
+            viewer = Viewer.of(principal)
             for n, key in found:
                 kind, _, value = key.partition(":")
                 result = self._result(Identifier(_KINDS[kind], value), viewer, now)
-                if result.hit_any:  # as _sighting makes it, without its per-call lookups
-                    sightings.append(
-                        SightingRecord(kind, value, now, agency, role, actor, "lookup")
-                    )
+                if result.hit_any:
                     hits.append(key)
                 answers[n] = result
         detail = {"items": len(items), "hits": hits}
-        self._recorder.add([event_for(principal, "registry.lookup_batch", None, detail)], sightings)
+        event = event_for(principal, "registry.lookup_batch", None, detail)
+        self._recorder.add_hits(principal, hits, now, event)
         return answers
 
     def _spell(self, item: Mapping[str, Any], home: str | None, known: Table) -> Spelling:
@@ -263,16 +269,20 @@ class LookupService:
             self._spellings.add(known, region, kind, value, spelling)
         return spelling
 
-    def _in_network(self, key: Any, cached: list[tuple[int, tuple[str, ...]]]) -> bool:
+    def _in_network(self, key: Any, cached: list[tuple[int, Networks]]) -> bool:
         """Whether a listed network contains this IP address (see ``Spelling.networks``)."""
         index = self._index
-        version, keys = cached[0]
+        version, networks = cached[0]
         if version != index.networks_version:  # lengths in use changed: work them out again
             version = index.networks_version
-            keys = tuple(index.covering(key[3:]))
-            cached[0] = (version, keys)
-        entries = self._entries
-        return any(network in entries for network in keys)
+            networks = tuple((k, filter_slot(k)) for k in index.covering(key[3:]))
+            cached[0] = (version, networks)
+        presence, entries = index.presence, self._entries
+        # A loop, not any(): a generator per address would cost more than its look-ups.
+        for network, slot in networks:  # noqa: SIM110  # the filter first, as for addresses
+            if presence[slot] and network in entries:
+                return True
+        return False
 
     def _sighting(
         self, principal: Principal, identifier: Identifier, now: datetime, source: str = "lookup"
@@ -369,6 +379,8 @@ class LookupService:
                 r.role,
                 r.source,
                 r.note,
+                r.times,
+                r.last_observed_at,
             )
             for r in rows
         ]

@@ -27,6 +27,10 @@ class LookupError_:
     reason: str
 
 
+#: Networks that would contain an address: (key, its ``filter_slot``) each.
+Networks = tuple[tuple[str, int], ...]
+
+
 class Spelling(NamedTuple):
     """How one item reads: its canonical index key (``kind:value``) and the answer's
     JSON should the identifier not be listed; or, for an item that cannot be looked up,
@@ -36,15 +40,15 @@ class Spelling(NamedTuple):
     answer: bytes
     #: The key's place in the index's presence filter (``index.filter_slot``).
     slot: int = 0
-    #: For an IP address: [(version of the index's network lengths, keys of the networks
-    #: that would contain it)], refreshed when the lengths in use change.
-    networks: list[tuple[int, tuple[str, ...]]] | None = None
+    #: For an IP address: [(version of the index's network lengths, the networks that
+    #: would contain it)], refreshed when the lengths in use change.
+    networks: list[tuple[int, Networks]] | None = None
     error: LookupError_ | None = None
 
     @classmethod
     def of(cls, kind: str, value: str, ip: bool) -> Spelling:
         key = kind + ":" + value
-        networks: list[tuple[int, tuple[str, ...]]] | None = [(-1, ())] if ip else None
+        networks: list[tuple[int, Networks]] | None = [(-1, ())] if ip else None
         return cls(key, not_listed_json(kind, value), filter_slot(key), networks)
 
     @classmethod

@@ -31,7 +31,7 @@ from fraudx.registry.store.search import (
     search,
     stats,
 )
-from fraudx.registry.store.sighting import add_sightings, list_sightings
+from fraudx.registry.store.sighting import add_sightings, add_to_sightings, list_sightings
 from fraudx.registry.store.tables import (
     indicator_history,
     indicator_of,
@@ -48,6 +48,7 @@ __all__ = [
     "active_reports_of",
     "add_history",
     "add_sightings",
+    "add_to_sightings",
     "bulk_insert",
     "count",
     "due_for_expiry",

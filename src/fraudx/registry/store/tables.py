@@ -95,6 +95,10 @@ sightings = Table(
     Column("actor", String(200), nullable=False),
     Column("source", String(40), nullable=False),
     Column("note", Text),
+    #: Look-ups by one caller of one identifier within a short window are one row: how
+    #: many, and the last one's time (null when there was one).
+    Column("times", Integer, nullable=False, server_default=text("1")),
+    Column("last_observed_at", UTCDateTime()),
     Index("ix_sightings_value_kind", "value", "kind"),
     Index("ix_sightings_agency_code", "agency_code"),
 )
