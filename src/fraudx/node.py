@@ -109,7 +109,7 @@ class Node:
 
     def close(self) -> None:
         try:
-            self.recorder.flush()  # read records still waiting for their batch
+            self.recorder.flush(final=True)  # read records still waiting for their batch
         except Exception:
             log.exception("could not write the last read records")
         self.registry.close()

@@ -61,3 +61,24 @@ def test_reported_sightings_are_never_folded(node: Node, agencies: Agencies) -> 
     for _ in range(2):
         node.lookups.report_sighting(bank, "phone", ITEM["value"], source="lookup")
     assert [s.count for s in node.lookups.sightings(bank)[0]] == [1, 1]
+
+
+def test_later_hits_reach_the_alert_engine_when_the_row_closes(
+    node: Node, agencies: Agencies, clock: ManualClock
+) -> None:
+    """The engine hears of a row at once and of its later hits when it closes (or when
+    the node stops): a screening bank's repeats do not make an engine pass per flush."""
+    node.registry.submit(agencies.principal("TH-CCIB", Role.ANALYST), PHONE)
+    bank = agencies.principal("TH-KBANK", Role.PARTNER)
+    for _ in range(3):
+        node.lookups.lookup_many(bank, [ITEM])
+        node.recorder.flush()
+        clock.advance(timedelta(seconds=5))
+    run_rules(node)
+    [alert] = alerts_of(node, "TH-CCIB")
+    assert alert.body["sighting"].get("repeated") is None  # one look-up told so far
+    node.recorder.flush(final=True)  # as the node stops
+    run_rules(node)
+    [alert] = alerts_of(node, "TH-CCIB")
+    assert alert.body["sighting"]["repeated"]["lookups"] == 3
+    assert [s.count for s in node.lookups.sightings(bank)[0]] == [3]  # the row knew all along

@@ -9,9 +9,10 @@ in their own transaction).
 
 Look-ups that hit are folded: one row per caller and identifier stands for every hit
 within ``fold_seconds`` (how many, the first's and the last's time), added to at each
-flush, and the alert engine hears of each flush's hits of it as one sighting with their
-count. A bank screening the same payees again and again would otherwise write a row, and
-give the alert engine a sighting, per hit.
+flush. The alert engine hears of the row when it opens (at once: the sighting and surge
+rules need only the first hit of a caller) and, if more hits came, once more when its
+window closes, with their count. A bank screening the same payees again and again would
+otherwise write a row, and give the alert engine a sighting, per hit.
 """
 
 from __future__ import annotations
@@ -67,6 +68,17 @@ class _Hits:
     count: int
 
 
+@dataclass(slots=True)
+class _Window:
+    """A look-up row still taking hits: its id, the first hit's time, when it closes,
+    and the hits added since the alert engine last heard of it."""
+
+    id: str
+    first: datetime
+    closes: datetime
+    untold: _Hits | None = None
+
+
 class ReadRecorder:
     #: Past this many records waiting (a database that cannot keep up), whoever adds
     #: more writes them first: callers slow down instead of memory growing.
@@ -91,9 +103,10 @@ class ReadRecorder:
         self._events: list[AuditEvent] = []
         self._sightings: list[SightingRecord] = []
         self._hits: dict[HitKey, _Hits] = {}
-        # Rows of look-up hits written in the last ``fold_seconds``, by key: (id, opened
-        # at). Only the flush reads and writes it, under the flush lock.
-        self._open: dict[HitKey, tuple[str, datetime]] = {}
+        # Rows of look-up hits written in the last ``fold_seconds``, by key, in the order
+        # they opened (so the first ones close first). Only the flush touches it, under
+        # the flush lock.
+        self._open: dict[HitKey, _Window] = {}
         # Single look-ups since the last flush, by who looked: (identifier, listed).
         self._lookups: dict[Principal, list[tuple[str, bool]]] = {}
 
@@ -153,8 +166,9 @@ class ReadRecorder:
     def pending(self) -> int:
         return len(self._events) + len(self._sightings) + len(self._hits) + len(self._lookups)
 
-    def flush(self) -> int:
-        """Write everything recorded so far in one transaction; returns how many records."""
+    def flush(self, final: bool = False) -> int:
+        """Write everything recorded so far in one transaction; returns how many records.
+        ``final`` (the node stops): every open row's untold hits go to the alert engine."""
         with self._flush_lock:
             with self._lock:
                 events, self._events = self._events, []
@@ -173,10 +187,12 @@ class ReadRecorder:
                 )
                 for who, looked in lookups.items()
             ]
-            if not events and not sightings and not hits:
+            now = self._clock.now()
+            closing = self._closing(now, final)
+            if not events and not sightings and not hits and not closing:
                 return 0
             try:
-                self._write(events, sightings, hits)
+                self._write(now, events, sightings, hits, closing)
             except Exception:
                 with self._lock:  # keep them for the next attempt, in order
                     self._events[:0] = events
@@ -186,33 +202,53 @@ class ReadRecorder:
                 raise
             return len(events) + len(sightings) + sum(h.count for h in hits.values())
 
+    def _closing(self, now: datetime, final: bool) -> list[HitKey]:
+        """Open rows whose window has ended (all of them if ``final``): they take no more
+        hits, and the alert engine hears what it has not of them."""
+        if final:
+            return list(self._open)
+        closing = []
+        for key, window in self._open.items():  # in opening order: stop at the first open
+            if window.closes > now:
+                break
+            closing.append(key)
+        return closing
+
     def _write(
-        self, events: list[AuditEvent], sightings: list[SightingRecord], hits: dict[HitKey, _Hits]
+        self,
+        now: datetime,
+        events: list[AuditEvent],
+        sightings: list[SightingRecord],
+        hits: dict[HitKey, _Hits],
+        closing: list[HitKey],
     ) -> None:
-        now = self._clock.now()
-        # Rows opened more than a window ago take no more hits.
-        cutoff = now - timedelta(seconds=self._fold_seconds)
-        if self._open:
-            self._open = {k: o for k, o in self._open.items() if o[1] >= cutoff}
         ids = iter(self._ids.new_many(len(sightings) + len(hits) + 1))
         rows: list[tuple[Any, ...]] = []
         told: list[dict[str, Any]] = []  # what the alert engine hears
+        for key in closing:
+            window = self._open[key]
+            if window.untold is not None:
+                kind, _, value = key[0].partition(":")
+                told.append(hit_event(window.id, kind, value, key[1], key[2], window.untold))
+        closed = set(closing)
         added: list[tuple[str, int, datetime]] = []  # (row id, more hits, last) of open rows
-        opened: dict[HitKey, tuple[str, datetime]] = {}
+        untold: list[tuple[_Window, _Hits]] = []
+        opened: dict[HitKey, _Window] = {}
+        closes = now + timedelta(seconds=self._fold_seconds)
         for key, h in hits.items():
             kind, _, value = key[0].partition(":")
-            row = self._open.get(key)
-            if row is not None and h.first >= row[1]:
-                added.append((row[0], h.count, h.last))
-                id_ = row[0]
+            row = None if key in closed else self._open.get(key)
+            if row is not None and h.first >= row.first:
+                added.append((row.id, h.count, h.last))
+                untold.append((row, h))
             else:
                 id_ = next(ids)
                 last = h.last if h.count > 1 else None
                 rows.append(
                     (id_, kind, value, h.first, now, *key[1:], "lookup", None, h.count, last)
                 )
-                opened[key] = (id_, h.first)
-            told.append(hit_event(id_, kind, value, key[1], key[2], h))
+                opened[key] = _Window(id_, h.first, closes)
+                told.append(hit_event(id_, kind, value, key[1], key[2], h))
         # Reported sightings after the look-ups: a report is flushed at once, so any hits
         # waiting with it were made before it.
         for s in sightings:
@@ -227,8 +263,20 @@ class ReadRecorder:
             if told:
                 event = outbox.NewEvent(next(ids), SIGHTING_TOPIC, None, {"sightings": told}, now)
                 outbox.emit(session, [event])
-        if len(self._open) + len(opened) > self.MAX_PENDING:  # a bound, not a loss: new rows
-            self._open.clear()
+        # Written: only now does the memory of open rows change.
+        for key in closing:
+            del self._open[key]
+        for window, h in untold:
+            if window.untold is None:
+                window.untold = _Hits(h.first, h.last, h.count)
+            else:
+                window.untold.count += h.count
+                window.untold.last = max(window.untold.last, h.last)
+        if len(self._open) + len(opened) > self.MAX_PENDING:
+            # A bound, not a loss: the rows open so far close at the next flush (which
+            # tells what they hold untold), and later hits open new rows.
+            for window in self._open.values():
+                window.closes = now
         self._open.update(opened)
 
 
