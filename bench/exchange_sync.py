@@ -102,12 +102,15 @@ def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def wait_ready(url: str) -> None:
-    for _ in range(400):
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.05)
+    # One client for every try: a new one per try made a TLS context each time (20 to 40
+    # ms of CPU), taken from the server starting beside it when both are timed.
+    with httpx.Client(timeout=1) as client:
+        for _ in range(400):
+            try:
+                client.get(url + "/healthz")
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
 
 
 def pull_until(syncer: Syncer, peer: Peer, page: int, shared: int) -> SyncResult:
