@@ -179,9 +179,7 @@ class ExchangeService:
                         tlp=m["tlp"],
                         category=m["category"],
                         approved=m["id"] in approved,
-                        modified=stix.parse_timestamp(obj["modified"])
-                        if sqlite
-                        else m["updated_at"],
+                        modified=modified_of(obj["modified"]) if sqlite else m["updated_at"],
                         body=orjson.dumps(obj).decode("utf-8"),
                     )
                 )
