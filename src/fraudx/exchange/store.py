@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -103,8 +103,9 @@ class Peer:
     last_error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
+class Published(NamedTuple):
+    """A report as STIX, to be stored (a tuple: made 100,000 times a bulk publish)."""
+
     stix_id: str
     indicator_id: str
     sharing_group: str
