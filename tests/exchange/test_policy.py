@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fraudx.exchange.model import TAXII_MEDIA_TYPE, collection_id
-from fraudx.exchange.policy import PeerView, Policy, load_policy, parse_policy
+from fraudx.exchange.policy import PeerRule, PeerView, Policy, load_policy, parse_policy
 from fraudx.node import Node
 from fraudx.platform.agencies.model import Role
 from fraudx.platform.errors import InvalidInput
@@ -113,3 +113,24 @@ def test_nothing_leaks_through_taxii(node: Node, client: TestClient) -> None:
             assert reachable == expected("CLEAR", kind, group, country)
         want = {id_ for (tlp, group), id_ in made.items() if expected(tlp, kind, group, country)}
         assert seen == want, (country, kind)
+
+
+def test_a_peer_narrowed_to_categories_is_served_only_those(node: Node, client: TestClient) -> None:
+    node.exchange.policy = Policy(
+        rules=(PeerRule(country="KH", categories=frozenset({"scam_sms"})),)
+    )
+    node.platform.agencies.add(OPERATOR, "TH-CCIB", "police", "TH", "police")
+    author = analyst(node)
+    made = {}
+    for n, category in enumerate(["scam_call", "scam_sms", "scam_call", "scam_sms"]):
+        body = {"kind": "phone", "value": f"+6681235{n:04d}", "category": category}
+        indicator, _ = node.registry.submit(author, body)
+        made[indicator.id] = category
+    node.exchange.publish_all()
+    node.platform.agencies.add(OPERATOR, "KH-GCNP", "police", "KH", "police")
+    token = node.platform.tokens.create(OPERATOR, "KH-GCNP", Role.PEER.value).secret
+    headers = bearer(token) | {"Accept": TAXII_MEDIA_TYPE}
+    url = f"/taxii2/api/collections/{collection_id('all')}/objects/"
+    objects = client.get(url, headers=headers).json()["objects"]
+    seen = {next(iter(o["extensions"].values()))["origin_id"] for o in objects}
+    assert seen == {id_ for id_, category in made.items() if category == "scam_sms"}

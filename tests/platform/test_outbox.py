@@ -69,3 +69,15 @@ def test_a_read_stops_at_its_byte_bound_but_takes_at_least_one_event(node: Node)
         assert [e.payload["n"] for e in one] == [0]
         rest = outbox.read_after(session, one[0].seq, max_bytes=2500)
         assert [e.payload["n"] for e in rest] == [1, 2]
+
+
+def test_has_after_tells_whether_an_event_of_the_topics_follows(node: Node) -> None:
+    db = node.platform.db
+    with db.write() as session:
+        outbox.emit(session, [_event(node, 1)])
+    with db.read() as session:
+        [event] = outbox.read_after(session, 0)
+        assert outbox.has_after(session, 0)
+        assert outbox.has_after(session, 0, topics=["test.happened"])
+        assert not outbox.has_after(session, 0, topics=["other.topic"])
+        assert not outbox.has_after(session, event.seq)

@@ -40,6 +40,7 @@ from fraudx.platform import outbox
 from fraudx.platform.agencies.model import Principal, Role
 from fraudx.platform.audit.store import audit_log
 from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from fraudx.platform.memory import collector_paused
 from fraudx.platform.runtime import Platform
 from fraudx.registry.events import TOPIC
 from fraudx.registry.origin import PeerImport
@@ -105,9 +106,9 @@ class ExchangeService:
         # Most passes find nothing new: ask without taking a turn at SQLite's writer.
         with self._db.read() as session:
             position = outbox.position(session, PUBLISHER)
-            if not outbox.read_after(session, position, limit=1, topics=[TOPIC], max_bytes=0):
+            if not outbox.has_after(session, position, topics=[TOPIC]):
                 return 0
-        with self._db.write() as session:
+        with self._db.write() as session, collector_paused():
             position = outbox.position(session, PUBLISHER)
             limit = max_events or self._publish_batch
             events = outbox.read_after(session, position, limit=limit, topics=[TOPIC])
@@ -178,9 +179,7 @@ class ExchangeService:
                         tlp=m["tlp"],
                         category=m["category"],
                         approved=m["id"] in approved,
-                        modified=stix.parse_timestamp(obj["modified"])
-                        if sqlite
-                        else m["updated_at"],
+                        modified=modified_of(obj["modified"]) if sqlite else m["updated_at"],
                         body=orjson.dumps(obj).decode("utf-8"),
                     )
                 )
@@ -252,7 +251,7 @@ class ExchangeService:
             ids,
             limit,
         )
-        with self._db.read() as session:
+        with collector_paused(), self._db.read() as session:
             rows = store.select_objects(session, query)
         return ObjectsPage(rows[:limit], len(rows) > limit)
 
@@ -310,7 +309,8 @@ class ExchangeService:
 
     def store_parsed(self, peer: str, parsed: Parsed) -> Received:
         actor = Principal(Role.PEER, None, None, None, f"peer:{peer}")
-        outcome = self.registry.import_from_peer(actor, parsed.reports)
+        with collector_paused():
+            outcome = self.registry.import_from_peer(actor, parsed.reports)
         return Received(outcome, parsed.successes, parsed.failures)
 
     def status(self, principal: Principal, status_id: str) -> dict[str, Any]:

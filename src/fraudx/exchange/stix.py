@@ -17,10 +17,9 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 NAMESPACE = uuid.UUID("5f1b8a0e-6c1d-4c1e-9a7b-6b2f0d7e3a11")
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 §2.9
@@ -135,9 +134,9 @@ def parse_simple_pattern(pattern: str) -> tuple[str, str] | None:
     return KIND_OF_TYPE[match.group(1)], value
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """Where a report comes from, as carried in FraudX's property extension."""
+class Provenance(NamedTuple):
+    """Where a report comes from, as carried in FraudX's property extension (a tuple:
+    made for each of 100,000 reports a bulk publish)."""
 
     origin_node: str
     origin_id: str

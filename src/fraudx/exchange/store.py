@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -103,8 +103,9 @@ class Peer:
     last_error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
+class Published(NamedTuple):
+    """A report as STIX, to be stored (a tuple: made 100,000 times a bulk publish)."""
+
     stix_id: str
     indicator_id: str
     sharing_group: str
@@ -278,6 +279,8 @@ def select_objects(
 ) -> list[tuple[str, str, datetime, datetime]]:
     """(stix id, body, date_added, modified) of matching objects in ``date_added`` order; one more
     than ``limit`` so that the caller knows whether there are more."""
+    if session.get_bind().dialect.name == "sqlite":
+        return _select_objects_sqlite(session, query)
     c = exchange_objects.c
     statement = select(c.stix_id, c.body, c.date_added, c.modified).where(
         c.sharing_group == query.group, c.tlp.in_(query.tlps)
@@ -292,6 +295,52 @@ def select_objects(
         statement = statement.where(c.stix_id.in_(query.ids))
     statement = statement.order_by(c.date_added).limit(query.limit + 1)
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(statement)]
+
+
+def _select_objects_sqlite(
+    session: Session, query: ObjectQuery
+) -> list[tuple[str, str, datetime, datetime]]:
+    """``select_objects`` through the driver: SQLAlchemy's rows and its two time
+    conversions a row took half the time of serving a page of 5,000."""
+    where = ["sharing_group = ?", f"tlp IN ({_marks(query.tlps)})"]
+    params: list[Any] = [query.group, *query.tlps]
+    if query.categories is not None:
+        where.append(f"category IN ({_marks(query.categories)})")
+        params += query.categories
+    if query.approved_only:
+        where.append("approved = 1")
+    if query.added_after is not None:  # times are SQLAlchemy's naive-UTC text: compared as text
+        where.append("date_added > ?")
+        params.append(
+            query.added_after.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        )
+    if query.ids is not None:
+        where.append(f"stix_id IN ({_marks(query.ids)})")
+        params += query.ids
+    params.append(query.limit + 1)
+    cursor = session.connection().exec_driver_sql(
+        "SELECT stix_id, body, date_added, modified FROM exchange_objects "  # noqa: S608
+        f"WHERE {' AND '.join(where)} ORDER BY date_added LIMIT ?",
+        tuple(params),
+    )
+    modified: dict[str, datetime] = {}  # a page's reports share a few instants
+
+    def modified_of(text: str) -> datetime:
+        found = modified.get(text)
+        if found is None:
+            found = modified[text] = _utc(text)
+        return found
+
+    return [(r[0], r[1], _utc(r[2]), modified_of(r[3])) for r in cursor]
+
+
+def _marks(values: Sequence[object]) -> str:
+    # Only placeholders go into the SQL: every value is bound.
+    return ", ".join("?" * len(values))
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _peer(row: Any) -> Peer:

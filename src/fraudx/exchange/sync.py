@@ -23,6 +23,7 @@ from fraudx.exchange.client import Page, PeerClient
 from fraudx.exchange.model import Parsed, collection_id, parse_objects
 from fraudx.exchange.service import ExchangeService
 from fraudx.platform.errors import FraudXError
+from fraudx.platform.memory import collector_paused
 from fraudx.platform.tasks import pause
 
 log = logging.getLogger("fraudx.exchange")
@@ -94,8 +95,13 @@ class Syncer:
         with self._db.read() as session:
             after = store.cursor(session, peer.name, collection)
         # The next page is fetched (and its signature checked) while this one is stored:
-        # the peer's work and the network overlap with the local import.
-        with ThreadPoolExecutor(1, thread_name_prefix="fraudx-pull") as prefetch:
+        # the peer's work and the network overlap with the local import. The cycle
+        # collector waits for the whole pull: resumed between pages, it would walk the
+        # page being read and the one being stored every time.
+        with (
+            collector_paused(),
+            ThreadPoolExecutor(1, thread_name_prefix="fraudx-pull") as prefetch,
+        ):
             upcoming = prefetch.submit(self._fetch, client, collection, after, page_size)
             while True:
                 page, parsed = upcoming.result()

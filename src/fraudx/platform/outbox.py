@@ -158,6 +158,15 @@ def read_after(
     ]
 
 
+def has_after(session: Session, seq: int, topics: Sequence[str] | None = None) -> bool:
+    """Whether any event follows ``seq``, asked without reading a payload (a bulk
+    import's event carries thousands of changes)."""
+    params: dict[str, Any] = {"after": seq, "upto": _NO_BOUND, "limit": 1}
+    if topics:
+        params["topics"] = list(topics)
+    return session.execute(_sizes_statement(session, bool(topics)), params).first() is not None
+
+
 def _last_within(session: Session, params: dict[str, Any], max_bytes: int) -> int | None:
     """The last seq of the events ``params`` select whose payloads fit in ``max_bytes``."""
     sizes = session.execute(_sizes_statement(session, "topics" in params), params).all()
