@@ -4,7 +4,6 @@ one failing write fails alone; the audit chain and the outbox stay whole."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -16,15 +15,7 @@ from fraudx.platform import outbox
 from fraudx.platform.agencies.model import operator
 from fraudx.platform.grouped import GroupCommit
 from fraudx.platform.outbox import NewEvent
-
-
-def _wait_for(check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.005)
-    raise AssertionError("timed out")
+from tests.waiting import wait_for
 
 
 def _writer(node: Node, n: int, sessions: dict[int, int]) -> Callable[[Session], int]:
@@ -62,7 +53,7 @@ def test_writes_queued_behind_a_transaction_commit_together(node: Node) -> None:
     sessions: dict[int, int] = {}
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(groups.run, _writer(node, n, sessions)) for n in range(8)]
-        _wait_for(lambda: len(groups._queue) == 8)
+        wait_for(lambda: len(groups._queue) == 8)
         release.set()
         results = [f.result(5) for f in futures]
     assert first.result(5) == "first"
@@ -90,7 +81,7 @@ def test_a_failing_write_fails_alone_and_leaves_nothing(node: Node) -> None:
 
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(groups.run, work) for work in (good, bad, also_good)]
-        _wait_for(lambda: len(groups._queue) == 3)
+        wait_for(lambda: len(groups._queue) == 3)
         release.set()
         assert futures[0].result(5) == 10
         with pytest.raises(ValueError, match="refused"):

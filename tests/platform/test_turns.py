@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from fraudx.platform.turns import WriteTurns
-
-
-def _wait_for(check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.005)
-    raise AssertionError("timed out")
+from tests.waiting import wait_for
 
 
 def test_an_urgent_turn_goes_before_ordinary_turns_already_waiting() -> None:
@@ -38,10 +28,10 @@ def test_an_urgent_turn_goes_before_ordinary_turns_already_waiting() -> None:
     waiting = [threading.Thread(target=take, args=(f"ordinary-{i}", False)) for i in range(3)]
     for thread in waiting:
         thread.start()
-    _wait_for(lambda: len(turns._ordinary._waiters) == 3)  # type: ignore[attr-defined]
+    wait_for(lambda: len(turns._ordinary._waiters) == 3)  # type: ignore[attr-defined]
     urgent = threading.Thread(target=take, args=("urgent", True))
     urgent.start()
-    _wait_for(lambda: turns._urgent_waiting == 1)
+    wait_for(lambda: turns._urgent_waiting == 1)
     release.set()
     for thread in [*waiting, urgent]:
         thread.join(5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from fraudx.registry.lookup import LookupResult
 from fraudx.registry.lookups import LookupError_
 from fraudx.registry.model import Status
 from tests.conftest import Agencies
+from tests.waiting import wait_for
 
 ACCOUNT = {"kind": "bank_account", "value": "TH:KBANK:123-4-56789-0", "category": "mule_account"}
 CANONICAL = "TH:004:1234567890"
@@ -86,10 +86,8 @@ def test_reports_taken_at_the_same_moment_commit_together_and_stay_apart(
             reports.append(
                 pool.submit(node.registry.submit, who, ACCOUNT | {"confidence": confidence})
             )
-            deadline = time.monotonic() + 5  # queued in this order
-            while len(node.platform.groups._queue) < len(reports):
-                assert time.monotonic() < deadline
-                time.sleep(0.005)
+            # Queued in this order: wait for each before sending the next.
+            wait_for(lambda n=len(reports): len(node.platform.groups._queue) == n)
         release.set()
         first.result(5)
         (a, a_new), (k, k_new), (b, b_new) = (r.result(5) for r in reports)
