@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
+from fraudx.platform import memory
 from fraudx.platform.memory import collector_paused
 
 
@@ -57,3 +60,27 @@ def test_a_collector_turned_off_stays_off() -> None:
     finally:
         if was:
             gc.enable()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_blocks_that_overlap_for_ever_still_collect_now_and_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a busy node some thread is always inside a block: cycles must not pile up."""
+
+    class Node:
+        other: Node | None = None
+
+    cycle = Node()
+    cycle.other = Node()
+    cycle.other.other = cycle
+    gone = weakref.ref(cycle)
+    monkeypatch.setattr(memory, "MAX_PAUSE_SECONDS", 0.0)
+    with collector_paused():
+        with collector_paused():
+            del cycle
+            time.sleep(0.01)
+        # The inner block ended while the outer one still holds the collector off.
+        assert gone() is None
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -21,6 +21,7 @@ import ctypes
 import functools
 import gc
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,6 +36,11 @@ TRIM_ABOVE = 64 << 20
 _paused_lock = threading.Lock()
 _paused_by = 0  # how many threads are in a ``collector_paused`` block
 _resume = False  # whether the collector was on when the first of them came in
+_collected_at = 0.0  # when the collector last ran (or was first held off)
+#: Blocks of several threads may overlap for ever on a busy node (pulls from peers,
+#: pages served, publishing): past this many seconds held off, a block ending collects
+#: once, so that cycles cannot pile up without bound.
+MAX_PAUSE_SECONDS = 30.0
 
 
 @contextmanager
@@ -43,10 +49,11 @@ def collector_paused() -> Iterator[None]:
     back on when the last such block ends, if it was on before). Memory is still freed
     by reference counting: only cycles wait, for the length of the block. For bulk work
     that makes many acyclic containers, not for long-running loops."""
-    global _paused_by, _resume
+    global _paused_by, _resume, _collected_at
     with _paused_lock:
         if _paused_by == 0:
             _resume = gc.isenabled()
+            _collected_at = time.monotonic()
             gc.disable()
         _paused_by += 1
     try:
@@ -54,8 +61,12 @@ def collector_paused() -> Iterator[None]:
     finally:
         with _paused_lock:
             _paused_by -= 1
-            if _paused_by == 0 and _resume:
-                gc.enable()
+            if _paused_by == 0:
+                if _resume:
+                    gc.enable()
+            elif _resume and time.monotonic() - _collected_at > MAX_PAUSE_SECONDS:
+                _collected_at = time.monotonic()
+                gc.collect()
 
 
 class _MallInfo2(ctypes.Structure):
