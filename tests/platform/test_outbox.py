@@ -81,3 +81,35 @@ def test_has_after_tells_whether_an_event_of_the_topics_follows(node: Node) -> N
         assert outbox.has_after(session, 0, topics=["test.happened"])
         assert not outbox.has_after(session, 0, topics=["other.topic"])
         assert not outbox.has_after(session, event.seq)
+
+
+def test_item_fields_are_read_in_order_without_the_payloads(node: Node) -> None:
+    db, now, ids = node.platform.db, node.platform.clock.now(), node.platform.ids
+
+    def changes(topic: str, *items: dict[str, str]) -> NewEvent:
+        return NewEvent(ids.new(), topic, None, {"changes": list(items), "other": 1}, now)
+
+    with db.write() as session:
+        outbox.emit(
+            session,
+            [
+                changes("t.a", {"id": "1"}, {"id": "2", "origin": "kh"}),
+                changes("t.b", {"id": "x"}),  # another topic: not read
+                changes("t.a"),  # no changes: still read, so the position moves past it
+                changes("t.a", {"id": "3", "origin": ""}, {"id": "1"}),
+            ],
+        )
+    with db.read() as session:
+        every = outbox.read_after(session, 0)
+        fields, last = outbox.item_fields_after(session, 0, "t.a", "changes", ("id", "origin"), 10)
+        assert fields == [("1", None), ("2", "kh"), ("3", ""), ("1", None)]
+        assert last == every[3].seq
+        two, last_of_two = outbox.item_fields_after(
+            session, 0, "t.a", "changes", ("id", "origin"), 2
+        )
+        assert two == [("1", None), ("2", "kh")]
+        assert last_of_two == every[2].seq  # the empty event is the second of "t.a"
+        assert outbox.item_fields_after(session, last, "t.a", "changes", ("id", "x"), 10) == (
+            [],
+            None,
+        )

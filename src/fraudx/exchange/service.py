@@ -111,26 +111,22 @@ class ExchangeService:
         with self._db.write() as session, collector_paused():
             position = outbox.position(session, PUBLISHER)
             limit = max_events or self._publish_batch
-            events = outbox.read_after(session, position, limit=limit, topics=[TOPIC])
-            if not events:
+            # Only each change's report id and origin: the reports are read afresh.
+            changes, last = outbox.item_fields_after(
+                session, position, TOPIC, "changes", ("id", "origin"), limit
+            )
+            if last is None:
                 return 0
-            size = sum(len(e.payload["changes"]) for e in events)
             self._publish_batch = (
                 min(50, self._publish_batch * 2)
-                if size <= 2000
+                if len(changes) <= 2000
                 else max(1, self._publish_batch // 4)
             )
-            ids = list(
-                dict.fromkeys(
-                    c["id"]
-                    for e in events
-                    for c in e.payload["changes"]
-                    if not c.get("origin")  # imported: never passed on, no need to look
-                )
-            )
+            # Imported reports are never passed on: no need to look them up.
+            ids = list(dict.fromkeys(id_ for id_, origin in changes if not origin))
             published = self._objects_of(session, ids)
             store.publish(session, published, self._clock.now())
-            outbox.save_position(session, PUBLISHER, events[-1].seq, self._clock.now())
+            outbox.save_position(session, PUBLISHER, last, self._clock.now())
         return len(published)
 
     def publish_all(self) -> int:
