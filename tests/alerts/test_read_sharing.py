@@ -93,3 +93,49 @@ def test_pushed_alerts_follow_the_subscribing_tokens_role(node: Node, agencies: 
     assert "agencies" not in hidden[Rule.CORROBORATION]
     assert "agency" not in hidden[Rule.CORROBORATION]["indicator"]
     assert "agency" not in hidden[Rule.SIGHTING]["sighting"]["by"]
+
+
+def test_subscriptions_older_than_their_role_get_it_from_the_audit_log_or_are_told_less(
+    node: Node, agencies: Agencies
+) -> None:
+    """Migration 0007 gives subscriptions made before 0005 their maker's role from the
+    audit log; one with no role at all is pushed what a partner may see."""
+    import asyncio
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from fraudx.alerts.channels import WebhookSender
+    from fraudx.alerts.delivery import Dispatcher
+    from fraudx.alerts.model import ChannelType
+    from fraudx.platform import schema
+    from tests.alerts.helpers import SECRET, Receiver
+
+    db = node.platform.db
+    hook = Receiver()
+    try:
+        channel = {"type": "webhook", "url": hook.url, "secret": SECRET}
+        analysts = node.alerts.subscribe(agencies.principal("TH-CCIB", Role.ANALYST), {}, channel)
+        with db.write() as session:  # as subscriptions made before 0005 are
+            session.execute(text("UPDATE alert_subscriptions SET role = NULL"))
+        config = schema._config()
+        with db.writer.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        schema.upgrade(db)
+        with db.read() as session:
+            roles = session.execute(text("SELECT id, role FROM alert_subscriptions")).all()
+        assert [(r.id, r.role) for r in roles] == [(analysts.id, "analyst")]
+
+        with db.write() as session:  # and one whose making is nowhere on record
+            session.execute(text("UPDATE alert_subscriptions SET role = NULL"))
+        _corroborated_and_looked_up(node, agencies)
+        senders = {ChannelType.WEBHOOK: WebhookSender(timeout=5)}
+        dispatcher = Dispatcher(db, node.platform.clock, node.alerts.sealer, senders)
+        asyncio.run(dispatcher.dispatch_once())
+        told = {body["rule"]: body for _, body, _ in hook.received}
+    finally:
+        hook.close()
+    assert Rule.SIGHTING in told
+    assert "agency" not in told[Rule.SIGHTING]["sighting"]["by"]
+    assert "agencies" not in told[Rule.CORROBORATION]

@@ -130,8 +130,10 @@ class Dispatcher:
             row["url"],
             row["subject"],
             self._sealer.open(sealed) if sealed else None,
-            # The agency's kind is in the body already: only the role narrows it here.
-            Viewer(row["agency_code"], True, Role(role)) if role else None,
+            # The agency's kind is in the body already: only the role narrows it here. A
+            # subscription whose maker's role is unknown (older than migration 0005, and
+            # not in the audit log) is pushed what a partner may see.
+            Viewer(row["agency_code"], True, Role(role or Role.PARTNER.value)),
         )
 
     def _due(self) -> list[str]:

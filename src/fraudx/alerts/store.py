@@ -53,7 +53,8 @@ subscriptions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("deleted_at", UTCDateTime()),
     # The subscribing token's role: pushed alerts follow the sharing rules for it, as
-    # read ones do for the reader. Empty for subscriptions older than migration 0005.
+    # read ones do for the reader. Filled in from the audit log for subscriptions older
+    # than migration 0005 (0007); any still empty are pushed as to a partner.
     Column("role", String(20)),
 )
 
