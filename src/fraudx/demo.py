@@ -160,7 +160,8 @@ def demo(
     settings = Settings(home=home, database_url=os.environ.get("FRAUDX_DATABASE_URL"))
     node = Node.open(settings)
     try:
-        node.platform.ensure_schema()
+        # The demo's database is its own: a newer FraudX carries it forward.
+        node.platform.ensure_schema(upgrade_outdated=True)
         tokens = seed(node)
         indicators = load_region(node, home)
         base = f"http://{host}:{port}"

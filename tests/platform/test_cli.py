@@ -162,6 +162,27 @@ def test_demo_seeds_agencies_and_a_token_per_role(
     assert not first & second
 
 
+def test_demo_carries_its_own_older_database_forward(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo made by an earlier FraudX is upgraded, not refused: `fraudx db upgrade`
+    alone would look at the default home, not the demo's."""
+    from fraudx.platform import schema
+    from fraudx.platform.db import Database
+
+    monkeypatch.delenv("FRAUDX_DATABASE_URL", raising=False)
+    home = tmp_path / "demo"
+    home.mkdir()
+    db = Database(f"sqlite:///{home / 'fraudx.sqlite3'}")
+    schema.upgrade(db, "0005")
+    db.dispose()
+    code, _, err = _run(capsys, "demo", "--home", str(home), "--no-serve")
+    assert code == 0, err
+    db = Database(f"sqlite:///{home / 'fraudx.sqlite3'}")
+    assert schema.state(db).up_to_date
+    db.dispose()
+
+
 def _printed_tokens(output: str) -> set[str]:
     lines = output.splitlines()
     return {line.split()[-1] for line in lines if "fxt_" in line and "curl" not in line}

@@ -49,10 +49,13 @@ class Platform:
             groups=GroupCommit(db),
         )
 
-    def ensure_schema(self, *, upgrade_empty: bool = True) -> schema.SchemaState:
-        """Create the schema of an empty database; refuse to run on an outdated one."""
+    def ensure_schema(
+        self, *, upgrade_empty: bool = True, upgrade_outdated: bool = False
+    ) -> schema.SchemaState:
+        """Create the schema of an empty database; refuse to run on an outdated one
+        unless ``upgrade_outdated`` (a demo's own database follows the code it runs)."""
         state = schema.state(self.db)
-        if state.empty and upgrade_empty:
+        if (state.empty and upgrade_empty) or (upgrade_outdated and not state.up_to_date):
             return schema.upgrade(self.db)
         if not state.up_to_date:
             raise ConfigurationError(
