@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies.store import agencies
+from fraudx.platform.clock import sqlite_time_text
 from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
 from fraudx.registry.store import indicators
 
@@ -191,9 +192,7 @@ def _publish_sqlite(session: Session, objects: Sequence[Published], stamp: datet
     def text(value: datetime) -> str:
         found = modified.get(value)
         if found is None:
-            found = modified[value] = (
-                value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            )
+            found = modified[value] = sqlite_time_text(value)
         return found
 
     session.connection().exec_driver_sql(
@@ -311,9 +310,7 @@ def _select_objects_sqlite(
         where.append("approved = 1")
     if query.added_after is not None:  # times are SQLAlchemy's naive-UTC text: compared as text
         where.append("date_added > ?")
-        params.append(
-            query.added_after.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        )
+        params.append(sqlite_time_text(query.added_after))
     if query.ids is not None:
         where.append(f"stix_id IN ({_marks(query.ids)})")
         params += query.ids

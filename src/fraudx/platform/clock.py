@@ -38,3 +38,10 @@ class ManualClock:
 def as_utc(value: datetime) -> datetime:
     """A user-supplied time as aware UTC; a time without offset is taken to be UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sqlite_time_text(value: datetime) -> str:
+    """The text ``db.UTCDateTime`` stores on SQLite (naive UTC), for SQL run through the
+    driver: times compare as text there, so they must be written exactly so. (Here, not
+    in ``db``: import workers use it and need no SQLAlchemy.)"""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -167,27 +167,25 @@ def has_after(session: Session, seq: int, topics: Sequence[str] | None = None) -
     return session.execute(_sizes_statement(session, bool(topics)), params).first() is not None
 
 
+#: The next ``limit`` events of one topic, as a subquery (a constant: spliced below).
+_NEXT_EVENTS = (
+    "(SELECT seq, payload FROM outbox WHERE seq > :after AND topic = :topic "
+    "ORDER BY seq LIMIT :limit) AS e"
+)
 #: Fields of each item of each event's ``array``, read by the database's own JSON
 #: functions: the array, the fields and the topic are bound, never spliced in.
 _ITEM_FIELDS = {
     "sqlite": (
-        "SELECT e.seq, json_extract(i.value, :first), json_extract(i.value, :second) "
-        "FROM (SELECT seq, payload FROM outbox WHERE seq > :after AND topic = :topic "
-        "ORDER BY seq LIMIT :limit) AS e, json_each(e.payload, :array) AS i "
-        "ORDER BY e.seq, i.key"
+        "SELECT e.seq, json_extract(i.value, :first), json_extract(i.value, :second) "  # noqa: S608
+        f"FROM {_NEXT_EVENTS}, json_each(e.payload, :array) AS i ORDER BY e.seq, i.key"
     ),
     "postgresql": (
-        "SELECT e.seq, i.value ->> :first, i.value ->> :second "
-        "FROM (SELECT seq, payload FROM outbox WHERE seq > :after AND topic = :topic "
-        "ORDER BY seq LIMIT :limit) AS e "
-        "CROSS JOIN LATERAL json_array_elements(e.payload -> :array) WITH ORDINALITY "
-        "AS i(value, n) ORDER BY e.seq, i.n"
+        "SELECT e.seq, i.value ->> :first, i.value ->> :second "  # noqa: S608
+        f"FROM {_NEXT_EVENTS} CROSS JOIN LATERAL json_array_elements(e.payload -> :array) "
+        "WITH ORDINALITY AS i(value, n) ORDER BY e.seq, i.n"
     ),
 }
-_LAST_OF = (
-    "SELECT max(seq) FROM (SELECT seq FROM outbox WHERE seq > :after AND topic = :topic "
-    "ORDER BY seq LIMIT :limit) AS e"
-)
+_LAST_OF = f"SELECT max(seq) FROM {_NEXT_EVENTS}"  # noqa: S608  # a constant spliced in
 
 
 def item_fields_after(

@@ -106,6 +106,15 @@ class LookupIndex:
             return []
         return [self._unpack(fields) for fields in _RECORD.iter_unpack(packed)]
 
+    def reports_covering(self, key: str) -> list[IndexedReport]:
+        """``reports``, and for an IP address or network (``ip:...``) those of every
+        listed network that contains it as well."""
+        reports = self.reports(key)
+        if key.startswith("ip:") and self.has_networks:
+            for network in self.covering(key[3:]):
+                reports += self.reports(network)
+        return reports
+
     @property
     def has_networks(self) -> bool:
         return bool(self._networks[4] or self._networks[6])

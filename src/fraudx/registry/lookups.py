@@ -120,9 +120,7 @@ class LookupService:
         key = identifier.kind + ":" + identifier.value
         packed = self._entries.get(key)
         if identifier.kind is IdentifierKind.IP and index.has_networks:
-            reports = index.reports(key) if packed is not None else []
-            for network in index.covering(identifier.value):  # an address in a listed network
-                reports += index.reports(network)
+            reports = index.reports_covering(key)  # an address in a listed network
             if not reports:
                 return LookupResult(identifier, False, 0, (), (), 0, None, None)
             return summarize(identifier, reports, viewer, now)
@@ -154,10 +152,7 @@ class LookupService:
             rows = store.active_of(session, identifier.kind.value, values)
         index = self._index.empty_like()
         index.load(rows)
-        reports = index.reports(str(identifier))
-        if identifier.kind is IdentifierKind.IP and index.has_networks:
-            for key in index.covering(identifier.value):
-                reports += index.reports(key)
+        reports = index.reports_covering(str(identifier))
         if not reports:
             return LookupResult(identifier, False, 0, (), (), 0, None, None)
         return summarize(identifier, reports, viewer, now)

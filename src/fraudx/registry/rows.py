@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fraudx.identifiers import Identifier, IdentifierKind
+from fraudx.platform.clock import sqlite_time_text
 from fraudx.registry.model import IndicatorDraft, Tlp
 
 #: Columns of a new report's row, in the order of ``new_row``'s tuple.
@@ -48,11 +49,6 @@ def _tags(text_: str) -> tuple[str, ...]:
     return tuple(t for t in text_.split(";") if t)
 
 
-def _sqlite_time(value: datetime) -> str:
-    # The exact text SQLAlchemy's SQLite DateTime writes: comparisons are textual there.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 def time_texts(sqlite: bool) -> Callable[[datetime | None], datetime | str | None]:
     """How a time is bound through the driver: as SQLAlchemy's text on SQLite (memoised:
     a batch holds a few instants over and over), as itself on PostgreSQL."""
@@ -66,7 +62,7 @@ def row_times(sqlite: bool) -> Callable[[datetime], str]:
     """Times of new rows as text on both backends, memoised: SQLAlchemy's text on SQLite,
     ISO 8601 with its offset for PostgreSQL's COPY (text crosses between processes faster
     than datetimes, and COPY reads it as it is)."""
-    render = _sqlite_time if sqlite else datetime.isoformat
+    render = sqlite_time_text if sqlite else datetime.isoformat
     texts: dict[datetime, str] = {}
 
     def text_of(value: datetime) -> str:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
 from fraudx.registry.model import Indicator
 from fraudx.registry.rows import INSERT_COLUMNS, tags_column, time_texts
-from fraudx.registry.store.reports import bulk_insert
-from fraudx.registry.store.tables import indicator_of, indicators, row_of
+from fraudx.registry.store.reports import bulk_insert, row_values, update_of
+from fraudx.registry.store.tables import indicator_of, indicators
 
 
 def known_agencies(session: Session, codes: Sequence[str]) -> set[str]:
@@ -42,6 +41,7 @@ def held(session: Session, origins: Sequence[tuple[str, str]]) -> dict[tuple[str
     return found
 
 
+#: What a newer version of a peer's report may change.
 _UPDATED = (
     "category",
     "confidence",
@@ -53,31 +53,16 @@ _UPDATED = (
     "updated_at",
     "description",
     "tags",
+    "revoked_reason",
+    "revoked_at",
 )
-_UPDATE = (
-    update(indicators)
-    .where(indicators.c.id == bindparam("b_id"))
-    .values(
-        {name: bindparam(name) for name in (*_UPDATED, "revoked_reason", "revoked_at")}
-        | {"version": indicators.c.version + 1}
-    )
-)
+_UPDATE = update_of(_UPDATED)
 
 
 def update_held(session: Session, reports: Sequence[Indicator]) -> None:
     """Write newer versions of held reports (``id`` is the local one)."""
     if reports:
-        session.execute(_UPDATE, [_update_row(r) for r in reports])
-
-
-def _update_row(r: Indicator) -> dict[str, Any]:
-    row = row_of(r)
-    return {
-        "b_id": r.id,
-        **{k: row[k] for k in _UPDATED},
-        "revoked_reason": r.revoked_reason.value if r.revoked_reason else None,
-        "revoked_at": r.revoked_at,
-    }
+        session.execute(_UPDATE, [row_values(r, _UPDATED) for r in reports])
 
 
 #: A held report's columns: a new report's, then what only peers' reports carry.

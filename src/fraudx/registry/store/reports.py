@@ -6,19 +6,13 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Row,
-    bindparam,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Row, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from fraudx.registry.model import HistoryEntry, Indicator, RevokeReason, Status
-from fraudx.registry.rows import INSERT_COLUMNS, tags_column
+from fraudx.registry.rows import INSERT_COLUMNS
 from fraudx.registry.rows import Row as NewRow
-from fraudx.registry.store.tables import indicator_history, indicator_of, indicators
+from fraudx.registry.store.tables import indicator_history, indicator_of, indicators, row_of
 
 
 def bulk_insert(
@@ -47,44 +41,40 @@ def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
         bulk_insert(session, "indicators", INSERT_COLUMNS, rows)
 
 
-_REPORT_UPDATE = (
-    update(indicators)
-    .where(indicators.c.id == bindparam("b_id"))
-    .values(
-        confidence=bindparam("confidence"),
-        tlp=bindparam("tlp"),
-        valid_until=bindparam("valid_until"),
-        last_seen=bindparam("last_seen"),
-        updated_at=bindparam("updated_at"),
-        case_ref=bindparam("case_ref"),
-        description=bindparam("description"),
-        tags=bindparam("tags"),
-        version=indicators.c.version + 1,
+def update_of(columns: Sequence[str]) -> Update:
+    """An UPDATE of these columns of one report, each bound by its name (and the report's
+    id as ``b_id``), that counts its version up: run with ``row_values`` of each report."""
+    return (
+        update(indicators)
+        .where(indicators.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in columns} | {"version": indicators.c.version + 1})
     )
+
+
+def row_values(report: Indicator, columns: Sequence[str]) -> dict[str, Any]:
+    """``update_of``'s values for one report."""
+    row = row_of(report)
+    return {"b_id": report.id, **{name: row[name] for name in columns}}
+
+
+#: What a re-report by the same agency changes.
+_REREPORTED = (
+    "confidence",
+    "tlp",
+    "valid_until",
+    "last_seen",
+    "updated_at",
+    "case_ref",
+    "description",
+    "tags",
 )
+_REPORT_UPDATE = update_of(_REREPORTED)
 
 
 def update_reports(session: Session, rows: Sequence[Indicator]) -> None:
     """Write re-reported fields of existing reports (corroboration by the same agency)."""
-    if not rows:
-        return
-    session.execute(
-        _REPORT_UPDATE,
-        [
-            {
-                "b_id": r.id,
-                "confidence": r.confidence,
-                "tlp": r.tlp.value,
-                "valid_until": r.valid_until,
-                "last_seen": r.last_seen,
-                "updated_at": r.updated_at,
-                "case_ref": r.case_ref,
-                "description": r.description,
-                "tags": tags_column(r.tags),
-            }
-            for r in rows
-        ],
-    )
+    if rows:
+        session.execute(_REPORT_UPDATE, [row_values(r, _REREPORTED) for r in rows])
 
 
 def active_reports_of(

@@ -51,20 +51,20 @@ def _visible(visibility: Visibility) -> ColumnElement[bool]:
 
 
 def _search_query(filters: SearchFilter, visibility: Visibility) -> Select[Any]:
-    conditions: list[ColumnElement[bool]] = [_visible(visibility)]
     c = indicators.c
-    if filters.kind:
-        conditions.append(c.kind == filters.kind)
-    if filters.value:
-        conditions.append(c.value == filters.value)
-    if filters.category:
-        conditions.append(c.category == filters.category)
-    if filters.country:
-        conditions.append(c.country == filters.country)
-    if filters.agency:
-        conditions.append(c.agency_code == filters.agency)
-    if filters.status:
-        conditions.append(c.status == filters.status)
+    conditions: list[ColumnElement[bool]] = [_visible(visibility)]
+    conditions += [
+        column == wanted
+        for column, wanted in (
+            (c.kind, filters.kind),
+            (c.value, filters.value),
+            (c.category, filters.category),
+            (c.country, filters.country),
+            (c.agency_code, filters.agency),
+            (c.status, filters.status),
+        )
+        if wanted
+    ]
     if filters.tag:
         conditions.append(c.tags.like(f"%;{_escape(filters.tag)};%", escape="\\"))
     if filters.since:

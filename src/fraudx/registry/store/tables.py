@@ -154,4 +154,6 @@ def row_of(indicator: Indicator) -> dict[str, Any]:
         "case_ref": indicator.case_ref,
         "description": indicator.description,
         "tags": tags_column(indicator.tags),
+        "revoked_reason": indicator.revoked_reason.value if indicator.revoked_reason else None,
+        "revoked_at": indicator.revoked_at,
     }
