@@ -63,9 +63,6 @@ class RuleEngine:
         self.sightings = SightingWindows(sighting_minutes * 60)
         self._agencies: dict[str, tuple[AgencyKind, str]] = {}
         self._viewers: dict[str, Viewer] = {}
-        # Reports by index key, kept with the index entry they were read from: a screening
-        # bank's hits are the same few thousand identifiers again and again.
-        self._reports_seen: dict[str, tuple[bytes, list[IndexedReport]]] = {}
         self.loaded = False
         self._lock = threading.Lock()
         self._touched_lock = threading.Lock()
@@ -234,21 +231,10 @@ class RuleEngine:
     # --- the rules ---------------------------------------------------------------------------
 
     def _reports(self, kind: str, value: str) -> list[IndexedReport]:
-        key = f"{kind}:{value}"
-        entry = self._lookups.entry_of(key)
-        if entry is None:
-            return []
-        seen = self._reports_seen.get(key)
-        if seen is not None and seen[0] is entry:
-            return list(seen[1])
         try:
-            reports = self._lookups.reports_of(Identifier(IdentifierKind(kind), value))
+            return self._lookups.reports_of(Identifier(IdentifierKind(kind), value))
         except ValueError:
             return []
-        if len(self._reports_seen) >= 20_000:
-            self._reports_seen.clear()
-        self._reports_seen[key] = (entry, reports)
-        return list(reports)
 
     def _indicator(self, facts: Facts, recipient: str) -> dict[str, Any]:
         shown: dict[str, Any] = {

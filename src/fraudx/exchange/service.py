@@ -8,6 +8,7 @@ nothing travels beyond what its origin decided (the origin serves every peer its
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,13 +144,7 @@ class ExchangeService:
         approved = store.approved_ids(session, ids) if self.policy.two_person_rule else set()
         sqlite = session.get_bind().dialect.name == "sqlite"
         stamp = stix.timestamp_of_sqlite if sqlite else stix.timestamp
-        modified: dict[str, datetime] = {}  # a batch's reports share a few instants
-
-        def modified_of(text: str) -> datetime:
-            found = modified.get(text)
-            if found is None:
-                found = modified[text] = stix.parse_timestamp(text)
-            return found
+        modified_of = functools.cache(stix.parse_timestamp)  # a batch shares a few instants
 
         for start in range(0, len(ids), 5000):
             for m in store.reports_to_publish(session, ids[start : start + 5000]):

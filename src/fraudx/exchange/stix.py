@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from fraudx.platform.ids import uuid_text
+
 NAMESPACE = uuid.UUID("5f1b8a0e-6c1d-4c1e-9a7b-6b2f0d7e3a11")
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 §2.9
 
@@ -92,8 +94,7 @@ def derived_uuid(name: str) -> str:
     digest = bytearray(sha1.digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x40  # version 4
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return uuid_text(digest.hex())
 
 
 _NAMESPACE_BYTES = NAMESPACE.bytes

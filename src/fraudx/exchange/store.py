@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -187,13 +188,7 @@ def _publish_sqlite(session: Session, objects: Sequence[Published], stamp: datet
     """Through the driver: SQLAlchemy's per-value processing would cost more than SQLite.
     Times are written as the text SQLAlchemy's SQLite DateTime writes (naive UTC)."""
     first = stamp.astimezone(UTC).replace(tzinfo=None)
-    modified: dict[datetime, str] = {}  # a batch's reports share a few instants
-
-    def text(value: datetime) -> str:
-        found = modified.get(value)
-        if found is None:
-            found = modified[value] = sqlite_time_text(value)
-        return found
+    text = functools.cache(sqlite_time_text)  # a batch's reports share a few instants
 
     session.connection().exec_driver_sql(
         _SQLITE_UPSERT,
@@ -320,14 +315,7 @@ def _select_objects_sqlite(
         f"WHERE {' AND '.join(where)} ORDER BY date_added LIMIT ?",
         tuple(params),
     )
-    modified: dict[str, datetime] = {}  # a page's reports share a few instants
-
-    def modified_of(text: str) -> datetime:
-        found = modified.get(text)
-        if found is None:
-            found = modified[text] = _utc(text)
-        return found
-
+    modified_of = functools.cache(_utc)  # a page's reports share a few instants
     return [(r[0], r[1], _utc(r[2]), modified_of(r[3])) for r in cursor]
 
 

@@ -35,7 +35,8 @@ from fraudx.registry.spellings import LookupError_, Networks, Spelling, Spelling
 #: aggregate figures. Everyone else may screen.
 LOOKERS = (Role.ADMIN, Role.ANALYST, Role.LIAISON, Role.PARTNER)
 MAX_BATCH = 10_000
-#: Listed identifiers whose visible reports are kept per viewer (``_result``).
+#: Listed identifiers whose visible reports are kept per viewer (``_result``), and whose
+#: reports are kept for the alert engine (``reports_of``).
 _SEEN_SIZE = 20_000
 _KINDS = {k.value: k for k in IdentifierKind}
 
@@ -103,6 +104,7 @@ class LookupService:
         self._recorder = recorder
         self._spellings = Spellings()
         self._seen: dict[tuple[bytes, Viewer], Seen] = {}
+        self._reports_kept: dict[str, tuple[bytes, list[IndexedReport]]] = {}
         #: Single look-ups build the index first; a process that answers one look-up (the
         #: command line) sets this to False to read that identifier from the database.
         self.build_index = True
@@ -159,15 +161,22 @@ class LookupService:
 
     def reports_of(self, identifier: Identifier) -> list[IndexedReport]:
         """Every active report of an identifier, unfiltered: for the node's own rules
-        (alerts), never for a caller. Apply ``model.may_see`` before showing any."""
-        self._keeper.ensure_built()
-        return self._index.reports(str(identifier))
+        (alerts), never for a caller. Apply ``model.may_see`` before showing any.
 
-    def entry_of(self, key: str) -> bytes | None:
-        """The index's entry for ``kind:value``, replaced whole when its reports change:
-        what ``reports_of`` gives for it may be kept while the entry is the same object."""
+        Kept with the index entry they were read from (an entry is replaced whole when
+        its reports change): a screening bank's hits are the same identifiers again and
+        again, and the alert engine reads their reports for each."""
         self._keeper.ensure_built()
-        return self._entries.get(key)
+        key = str(identifier)
+        entry = self._entries.get(key)
+        if entry is None:
+            return []
+        kept = self._reports_kept.get(key)
+        if kept is None or kept[0] is not entry:
+            if len(self._reports_kept) >= _SEEN_SIZE:
+                self._reports_kept.clear()
+            kept = self._reports_kept[key] = (entry, self._index.reports(key))
+        return list(kept[1])
 
     def lookup(
         self, principal: Principal, kind: str, value: str, region: str | None = None

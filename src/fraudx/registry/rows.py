@@ -8,6 +8,7 @@ purpose: no SQLAlchemy, so that workers start quickly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -62,16 +63,7 @@ def row_times(sqlite: bool) -> Callable[[datetime], str]:
     """Times of new rows as text on both backends, memoised: SQLAlchemy's text on SQLite,
     ISO 8601 with its offset for PostgreSQL's COPY (text crosses between processes faster
     than datetimes, and COPY reads it as it is)."""
-    render = sqlite_time_text if sqlite else datetime.isoformat
-    texts: dict[datetime, str] = {}
-
-    def text_of(value: datetime) -> str:
-        text_ = texts.get(value)
-        if text_ is None:
-            text_ = texts[value] = render(value)
-        return text_
-
-    return text_of
+    return functools.cache(sqlite_time_text if sqlite else datetime.isoformat)
 
 
 def new_row(
