@@ -214,6 +214,48 @@ def test_imported_reports_are_not_passed_on(kh: Node, th: Node, in_process: InPr
         events = outbox.read_after(session, 0, limit=100, topics=[TOPIC])
     [change] = [c for e in events for c in e.payload["changes"]]
     assert change["origin"] == "kh"
+    assert [e.payload["own_ids"] for e in events] == [[]]
+
+
+def test_events_name_own_reports_and_older_events_are_still_published(node: Node) -> None:
+    """The publisher reads an event's ``own_ids``; an event written before events had
+    them is read through its changes instead, on either database."""
+    from sqlalchemy import func, select
+
+    from fraudx.exchange.store import exchange_objects
+
+    country = node.settings.country
+    if LEAD[country] not in {a.code for a in node.platform.agencies.list(OPERATOR)}:
+        node.platform.agencies.add(OPERATOR, LEAD[country], "police", country, "police")
+    first = report(node, "+85512345671")  # published by the helper
+    with node.platform.db.read() as session:
+        [event] = outbox.read_after(session, 0, limit=100, topics=[TOPIC])
+    assert event.payload["own_ids"] == [first]
+    # As an earlier FraudX wrote it: changes only (a second report's, and an imported
+    # report's change, which must not be published).
+    second = report(node, "+85512345672")
+    changes = [
+        {"change": "updated", "id": second},
+        {"change": "created", "id": "x", "origin": "kh"},
+    ]
+    with node.platform.db.write() as session:
+        outbox.emit(
+            session,
+            [
+                outbox.NewEvent(
+                    node.platform.ids.new(),
+                    TOPIC,
+                    None,
+                    {"changes": changes},
+                    node.platform.clock.now(),
+                )
+            ],
+        )
+    assert node.exchange.publish_all() == 1
+    with node.platform.db.read() as session:
+        count = session.execute(select(func.count()).select_from(exchange_objects)).scalar()
+        position = outbox.position(session, "exchange.publisher")
+        assert (count, position) == (2, outbox.last_seq(session))
 
 
 def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) -> None:

@@ -113,3 +113,17 @@ def test_item_fields_are_read_in_order_without_the_payloads(node: Node) -> None:
             [],
             None,
         )
+
+
+def test_one_array_of_each_event_is_read_without_the_rest(node: Node) -> None:
+    db, now, ids = node.platform.db, node.platform.clock.now(), node.platform.ids
+    payloads = [{"own": ["1", "2"], "changes": [{"id": "1"}]}, {"changes": []}, {"own": []}]
+    with db.write() as session:
+        outbox.emit(session, [NewEvent(ids.new(), "t.a", None, p, now) for p in payloads])
+        outbox.emit(session, [NewEvent(ids.new(), "t.b", None, {"own": ["x"]}, now)])
+    with db.read() as session:
+        every = outbox.read_after(session, 0)
+        arrays = outbox.arrays_after(session, 0, "t.a", "own", 10)
+        assert arrays == [(every[0].seq, ["1", "2"]), (every[1].seq, None), (every[2].seq, [])]
+        assert outbox.arrays_after(session, every[0].seq, "t.a", "own", 1) == [(every[1].seq, None)]
+        assert outbox.arrays_after(session, every[2].seq, "t.a", "own", 10) == []

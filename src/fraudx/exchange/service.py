@@ -111,24 +111,33 @@ class ExchangeService:
                 return 0
         with self._db.write() as session, collector_paused():
             position = outbox.position(session, PUBLISHER)
-            limit = max_events or self._publish_batch
-            # Only each change's report id and origin: the reports are read afresh.
-            changes, last = outbox.item_fields_after(
-                session, position, TOPIC, "changes", ("id", "origin"), limit
+            events = outbox.arrays_after(
+                session, position, TOPIC, "own_ids", max_events or self._publish_batch
             )
-            if last is None:
+            if not events:
                 return 0
+            ids: list[str] = []
+            for seq, own in events:
+                ids += self._own_ids(session, seq) if own is None else own
             self._publish_batch = (
                 min(50, self._publish_batch * 2)
-                if len(changes) <= 2000
+                if len(ids) <= 2000
                 else max(1, self._publish_batch // 4)
             )
-            # Imported reports are never passed on: no need to look them up.
-            ids = list(dict.fromkeys(id_ for id_, origin in changes if not origin))
-            published = self._objects_of(session, ids)
+            # Reports are read afresh: a report changed twice is published once, as it is.
+            published = self._objects_of(session, list(dict.fromkeys(ids)))
             store.publish(session, published, self._clock.now())
-            outbox.save_position(session, PUBLISHER, last, self._clock.now())
+            outbox.save_position(session, PUBLISHER, events[-1][0], self._clock.now())
         return len(published)
+
+    @staticmethod
+    def _own_ids(session: Any, seq: int) -> list[str]:
+        """The node's own reports among an event's changes, for an event written before
+        events listed them (``own_ids``): imported reports are never passed on."""
+        changes, _ = outbox.item_fields_after(
+            session, seq - 1, TOPIC, "changes", ("id", "origin"), 1
+        )
+        return [id_ for id_, origin in changes if not origin]
 
     def publish_all(self) -> int:
         total = 0

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from fraudx.platform.ids import uuid_text
 
@@ -135,6 +135,12 @@ def parse_simple_pattern(pattern: str) -> tuple[str, str] | None:
     return KIND_OF_TYPE[match.group(1)], value
 
 
+class ReportFields(Protocol):
+    """A registry row read by column name: a dict, or the SQLite driver's own row."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
 class Provenance(NamedTuple):
     """Where a report comes from, as carried in FraudX's property extension (a tuple:
     made for each of 100,000 reports a bulk publish)."""
@@ -148,13 +154,14 @@ class Provenance(NamedTuple):
 
 
 def indicator_object(
-    report: Mapping[str, Any],
+    report: ReportFields,
     provenance: Provenance,
     status: str,
     stamp: Callable[[Any], str] = timestamp,
 ) -> dict[str, Any]:
-    """A STIX Indicator for one report. ``report`` has the registry row's fields; ``stamp``
-    writes its times (datetimes, or SQLite's texts with ``timestamp_of_sqlite``)."""
+    """A STIX Indicator for one report. ``report`` has every field of
+    ``store.PUBLISHED_COLUMNS`` (empty ones as None); ``stamp`` writes its times
+    (datetimes, or SQLite's texts with ``timestamp_of_sqlite``)."""
     kind, value = report["kind"], report["value"]
     tlp = report["tlp"]
     extension: dict[str, Any] = {
@@ -173,9 +180,9 @@ def indicator_object(
         "first_seen": stamp(report["first_seen"]),
         "last_seen": stamp(report["last_seen"]),
     }
-    if report.get("region"):
+    if report["region"]:
         extension["region"] = report["region"]
-    tags = [t for t in (report.get("tags") or "").split(";") if t]
+    tags = [t for t in (report["tags"] or "").split(";") if t]
     if tags:
         extension["tags"] = tags
     obj: dict[str, Any] = {
@@ -197,7 +204,7 @@ def indicator_object(
         "object_marking_refs": [TLP_MARKINGS[tlp]],
         "extensions": {EXTENSION_ID: extension},
     }
-    if report.get("description"):
+    if report["description"]:
         obj["description"] = report["description"]
     if status == "revoked":
         obj["revoked"] = True

@@ -126,6 +126,17 @@ def change_data(change: dict[str, Any] | bytes) -> dict[str, Any]:
     return change if isinstance(change, dict) else orjson.loads(change)
 
 
-def event_changes(changes: Sequence[dict[str, Any] | bytes]) -> list[Any]:
-    """Changes as an event's payload holds them: JSON made earlier goes in unchanged."""
-    return [c if isinstance(c, dict) else orjson.Fragment(c) for c in changes]
+def event_payload(changes: Sequence[dict[str, Any] | bytes], ids: Sequence[str]) -> dict[str, Any]:
+    """An event's payload: its ``changes`` (JSON made earlier goes in unchanged) and, as
+    ``own_ids``, the ids of those that are this node's own reports (not imported from a
+    peer): the exchange's publisher reads that list alone, not thousands of changes.
+    ``ids`` are the changes' report ids, in order."""
+    own = [
+        id_
+        for id_, c in zip(ids, changes, strict=True)
+        if isinstance(c, bytes) or not c.get("origin")
+    ]
+    return {
+        "changes": [c if isinstance(c, dict) else orjson.Fragment(c) for c in changes],
+        "own_ids": own,
+    }

@@ -26,7 +26,7 @@ from fraudx.platform.errors import InvalidInput, NotFound, NotPermitted
 from fraudx.platform.runtime import Platform
 from fraudx.registry import federated, store
 from fraudx.registry.drafting import Checked, Drafter, Target
-from fraudx.registry.events import TOPIC, Change, change_of, created_change, event_changes
+from fraudx.registry.events import TOPIC, Change, change_of, created_change, event_payload
 from fraudx.registry.formats import BulkFormat, RawRow
 from fraudx.registry.indexer import IndexKeeper
 from fraudx.registry.model import (
@@ -335,7 +335,8 @@ class RegistryService:
         store.add_history(session, history)
         changes: list[dict[str, Any] | bytes] = [change for _, change in new]
         changes += [change_of(i, Change.UPDATED) for i in updated.values()]
-        self._emit(session, changes, now)
+        ids = [row[0] for row, _ in new] + [i.id for i in updated.values()]
+        self._emit(session, changes, now, ids)
         if new:
             first = (new[0][0][0], Change.CREATED)
         else:
@@ -365,14 +366,22 @@ class RegistryService:
         self._drafter.close()
 
     def _emit(
-        self, session: Session, changes: Sequence[dict[str, Any] | bytes], now: datetime
+        self,
+        session: Session,
+        changes: Sequence[dict[str, Any] | bytes],
+        now: datetime,
+        ids: Sequence[str] | None = None,
     ) -> None:
+        """Changes into the outbox, in events of at most ``EVENT_CHANGES``. ``ids`` are
+        their reports' ids in order, needed where ``changes`` holds JSON made earlier."""
+        if ids is None:
+            ids = [c["id"] for c in changes if isinstance(c, dict)]
         events = [
             outbox.NewEvent(
                 self._ids.new(),
                 TOPIC,
                 None,
-                {"changes": event_changes(changes[i : i + EVENT_CHANGES])},
+                event_payload(changes[i : i + EVENT_CHANGES], ids[i : i + EVENT_CHANGES]),
                 now,
             )
             for i in range(0, len(changes), EVENT_CHANGES)
