@@ -77,6 +77,7 @@ class ExchangeService:
         self._clock = platform.clock
         self._ids = platform.ids
         self.registry = registry
+        self.settings = platform.settings
         self.home: Path = platform.settings.home
         self.node_id = platform.settings.node_id
         self.policy = policy or load_policy(self.home / POLICY_FILE)
@@ -138,6 +139,11 @@ class ExchangeService:
             session, seq - 1, TOPIC, "changes", ("id", "origin"), 1
         )
         return [id_ for id_, origin in changes if not origin]
+
+    def backlog_bytes(self) -> int:
+        """Bytes of registry changes not published yet (of the next thousand events)."""
+        with self._db.read() as session:
+            return outbox.bytes_after(session, outbox.position(session, PUBLISHER), [TOPIC])
 
     def publish_all(self) -> int:
         total = 0

@@ -22,6 +22,7 @@ from fraudx.exchange import store
 from fraudx.exchange.client import Page, PeerClient
 from fraudx.exchange.model import Parsed, collection_id, parse_objects
 from fraudx.exchange.service import ExchangeService
+from fraudx.exchange.worker import publish_in_worker
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.memory import collector_paused
 from fraudx.platform.tasks import pause
@@ -157,7 +158,8 @@ class Syncer:
 
 class Publisher:
     """Background task: turns the node's registry changes into STIX objects for peers,
-    and nudges the peers when there are new ones."""
+    and nudges the peers when there are new ones. A backlog of more than
+    ``worker_bytes`` is published in a worker process (``worker.py``)."""
 
     name = "exchange-publisher"
 
@@ -167,10 +169,12 @@ class Publisher:
         syncer: Syncer | None = None,
         interval: float = 0.2,
         gather: float = 0.25,
+        worker_bytes: int = 0,
     ) -> None:
         self._exchange = exchange
         self._syncer = syncer
         self._interval = interval
+        self._worker_bytes = worker_bytes
         # After a pass that published, wait this long before the next: a node taking 200
         # reports a second publishes them a few times a second, one transaction (and one
         # nudge) each, instead of once per report, which the API's writers would queue
@@ -188,7 +192,7 @@ class Publisher:
         try:
             while not stop.is_set():
                 woken.clear()
-                count = 0
+                count = await self._publish_backlog()
                 while n := await anyio.to_thread.run_sync(self._exchange.publish_pending):
                     count += n
                 if count and self._syncer is not None:
@@ -199,6 +203,22 @@ class Publisher:
                     await _either(stop, woken, self._interval)
         finally:
             unsubscribe()
+
+    async def _publish_backlog(self) -> int:
+        """A large backlog published in a worker process; what is left (and every
+        backlog if that fails) is published here, pass by pass."""
+        if not self._worker_bytes:
+            return 0
+        backlog = await anyio.to_thread.run_sync(self._exchange.backlog_bytes)
+        if backlog <= self._worker_bytes:
+            return 0
+        try:
+            count = await anyio.to_thread.run_sync(publish_in_worker, self._exchange.settings)
+        except Exception:
+            log.exception("publishing in a worker process failed: publishing here instead")
+            return 0
+        log.info("published %d objects in a worker process", count)
+        return count
 
 
 class PeerSync:

@@ -1,0 +1,86 @@
+"""A large publishing backlog is published in a worker process, a small one in the
+server's own; if the worker fails, nothing is lost. On either database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from fraudx.exchange import sync
+from fraudx.exchange.store import exchange_objects
+from fraudx.exchange.sync import Publisher
+from fraudx.node import Node
+from tests.exchange.conftest import LEAD, OPERATOR, analyst
+
+REPORTS = 600
+
+
+def _backlog(node: Node) -> None:
+    """A bulk import of ``REPORTS`` reports, not published yet (some 200 KB of changes)."""
+    country = node.settings.country
+    node.platform.agencies.add(OPERATOR, LEAD[country], "police", country, "police")
+    rows = [
+        {"kind": "phone", "value": f"+66812{300000 + n}", "category": "scam_call"}
+        for n in range(REPORTS)
+    ]
+    assert node.registry.import_records(analyst(node), rows).created == REPORTS
+
+
+def _published(node: Node) -> int:
+    with node.platform.db.read() as session:
+        return int(session.execute(select(func.count()).select_from(exchange_objects)).scalar_one())
+
+
+def _run_until_published(publisher: Publisher, node: Node) -> None:
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(publisher.run(stop))
+        for _ in range(600):
+            if _published(node) >= REPORTS and node.exchange.backlog_bytes() == 0:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(run())
+
+
+def test_a_large_backlog_is_published_in_a_worker_process(
+    node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    _backlog(node)
+    assert node.exchange.backlog_bytes() > 100_000
+    caplog.set_level(logging.INFO, "fraudx.exchange")
+    _run_until_published(Publisher(node.exchange, worker_bytes=50_000), node)
+    assert _published(node) == REPORTS
+    assert f"published {REPORTS} objects in a worker process" in caplog.text
+
+
+def test_a_small_backlog_is_published_in_process(
+    node: Node, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_worker(_settings: object) -> int:
+        raise AssertionError("a small backlog needs no worker process")
+
+    monkeypatch.setattr(sync, "publish_in_worker", no_worker)
+    _backlog(node)
+    caplog.set_level(logging.INFO, "fraudx.exchange")
+    _run_until_published(Publisher(node.exchange, worker_bytes=10_000_000), node)
+    assert _published(node) == REPORTS
+    assert "worker" not in caplog.text
+
+
+def test_a_failed_worker_leaves_the_backlog_to_the_server(
+    node: Node, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_settings: object) -> int:
+        raise RuntimeError("the worker process died")
+
+    monkeypatch.setattr(sync, "publish_in_worker", broken)
+    _backlog(node)
+    _run_until_published(Publisher(node.exchange, worker_bytes=50_000), node)
+    assert _published(node) == REPORTS
+    assert "publishing in a worker process failed" in caplog.text
