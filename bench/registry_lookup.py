@@ -151,12 +151,20 @@ end
 
 def wait_until_idle(pid: int, limit: float = 600.0) -> None:
     """Measure the steady state: after a large import the node's alert engine and index
-    follower have work to catch up on first."""
+    follower have work to catch up on first, and its publishing worker process (if the
+    import's backlog went to one) must have finished."""
     process = psutil.Process(pid)
     deadline = time.monotonic() + limit
     quiet = 0
     while quiet < 3 and time.monotonic() < deadline:
-        quiet = quiet + 1 if process.cpu_percent(interval=1.0) < 5 else 0
+        busy = process.cpu_percent(interval=1.0) >= 5 or bool(process.children(recursive=True))
+        quiet = 0 if busy else quiet + 1
+
+
+def rss_mb(pid: int) -> float:
+    """The server's resident memory, with any worker process of its own at that moment."""
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
 
 
 def main() -> None:
@@ -204,7 +212,7 @@ def main() -> None:
                 time.sleep(0.2)
         build_seconds = time.perf_counter() - started  # start-up and index build
         wait_until_idle(server.pid)
-        idle_rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
+        idle_rss_mb = rss_mb(server.pid)
         values = screening_values(args.indicators, args.listed_share)
         single = {}
         for c in (4, 32):
@@ -213,7 +221,7 @@ def main() -> None:
             # sightings for the recorder and the alert engine to work through.
             wait_until_idle(server.pid)
         batch = wrk(batch_script(partner, values, 10_000), f"{base}/api/v1/lookup", args.seconds, 2)
-        rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
+        after_rss_mb = rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -226,7 +234,7 @@ def main() -> None:
                 "database": "postgresql" if args.database_url else "sqlite",
                 "start_and_index_build_s": round(build_seconds, 1),
                 "server_rss_mb_at_rest": round(idle_rss_mb),
-                "server_rss_mb_after_load": round(rss_mb),
+                "server_rss_mb_after_load": round(after_rss_mb),
                 "single": single,
                 "batch_10000": batch
                 | {"identifiers_per_second": round(batch["requests_per_second"] * 10_000)},
