@@ -151,20 +151,38 @@ end
 
 def wait_until_idle(pid: int, limit: float = 600.0) -> None:
     """Measure the steady state: after a large import the node's alert engine and index
-    follower have work to catch up on first, and its publishing worker process (if the
-    import's backlog went to one) must have finished."""
+    follower have work to catch up on first, and so has its publishing worker process
+    (if the import's backlog went to one): the server and its children must be idle."""
     process = psutil.Process(pid)
     deadline = time.monotonic() + limit
     quiet = 0
     while quiet < 3 and time.monotonic() < deadline:
-        busy = process.cpu_percent(interval=1.0) >= 5 or bool(process.children(recursive=True))
-        quiet = 0 if busy else quiet + 1
+        before = _cpu_seconds(process)
+        time.sleep(1.0)
+        quiet = quiet + 1 if _cpu_seconds(process) - before < 0.05 else 0
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:  # a worker that has just exited
+            continue
+        total += times.user + times.system
+    return total
 
 
 def rss_mb(pid: int) -> float:
     """The server's resident memory, with any worker process of its own at that moment."""
     process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+    total = 0
+    for p in [process, *process.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
 
 
 def main() -> None:
