@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from fraudx.exchange import sync
 from fraudx.exchange.store import exchange_objects
 from fraudx.exchange.sync import Publisher
+from fraudx.exchange.worker import PublishingWorker
 from fraudx.node import Node
 from tests.exchange.conftest import LEAD, OPERATOR, analyst
 
@@ -34,12 +36,14 @@ def _published(node: Node) -> int:
         return int(session.execute(select(func.count()).select_from(exchange_objects)).scalar_one())
 
 
-def _run_until_published(publisher: Publisher, node: Node) -> None:
+def _run_until_published(
+    publisher: Publisher, node: Node, also: Callable[[], bool] = lambda: True
+) -> None:
     async def run() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(publisher.run(stop))
         for _ in range(600):
-            if _published(node) >= REPORTS and node.exchange.backlog_bytes() == 0:
+            if _published(node) >= REPORTS and node.exchange.backlog_bytes() == 0 and also():
                 break
             await asyncio.sleep(0.05)
         stop.set()
@@ -54,18 +58,21 @@ def test_a_large_backlog_is_published_in_a_worker_process(
     _backlog(node)
     assert node.exchange.backlog_bytes() > 100_000
     caplog.set_level(logging.INFO, "fraudx.exchange")
-    _run_until_published(Publisher(node.exchange, worker_bytes=50_000), node)
+    told = f"published {REPORTS} objects in a worker process"
+    _run_until_published(
+        Publisher(node.exchange, worker_bytes=50_000), node, lambda: told in caplog.text
+    )
     assert _published(node) == REPORTS
-    assert f"published {REPORTS} objects in a worker process" in caplog.text
+    assert told in caplog.text
 
 
 def test_a_small_backlog_is_published_in_process(
     node: Node, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_worker(_settings: object) -> int:
+    def no_worker(_settings: object) -> None:
         raise AssertionError("a small backlog needs no worker process")
 
-    monkeypatch.setattr(sync, "publish_in_worker", no_worker)
+    monkeypatch.setattr(sync, "PublishingWorker", no_worker)
     _backlog(node)
     caplog.set_level(logging.INFO, "fraudx.exchange")
     _run_until_published(Publisher(node.exchange, worker_bytes=10_000_000), node)
@@ -76,11 +83,25 @@ def test_a_small_backlog_is_published_in_process(
 def test_a_failed_worker_leaves_the_backlog_to_the_server(
     node: Node, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(_settings: object) -> int:
-        raise RuntimeError("the worker process died")
-
-    monkeypatch.setattr(sync, "publish_in_worker", broken)
+    settings = node.settings.model_copy(update={"database_url": "sqlite:////nonexistent/x.db"})
+    monkeypatch.setattr(sync, "PublishingWorker", lambda _s: PublishingWorker(settings))
     _backlog(node)
-    _run_until_published(Publisher(node.exchange, worker_bytes=50_000), node)
+    failed = "publishing in a worker process failed"
+    _run_until_published(
+        Publisher(node.exchange, worker_bytes=50_000), node, lambda: failed in caplog.text
+    )
     assert _published(node) == REPORTS
-    assert "publishing in a worker process failed" in caplog.text
+    assert failed in caplog.text
+
+
+def test_a_worker_stopped_midway_loses_nothing(node: Node) -> None:
+    """Stopped as soon as it has started publishing (or before it has), the worker
+    leaves a state from which everything is published, each object once."""
+    _backlog(node)
+    worker = PublishingWorker(node.settings)
+    while node.exchange.backlog_bytes() and worker.running() and _published(node) == 0:
+        pass
+    worker.stop()
+    node.exchange.publish_all()
+    assert _published(node) == REPORTS
+    assert node.exchange.backlog_bytes() == 0

@@ -22,7 +22,7 @@ from fraudx.exchange import store
 from fraudx.exchange.client import Page, PeerClient
 from fraudx.exchange.model import Parsed, collection_id, parse_objects
 from fraudx.exchange.service import ExchangeService
-from fraudx.exchange.worker import publish_in_worker
+from fraudx.exchange.worker import PublishingWorker
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.memory import collector_paused
 from fraudx.platform.tasks import pause
@@ -192,7 +192,7 @@ class Publisher:
         try:
             while not stop.is_set():
                 woken.clear()
-                count = await self._publish_backlog()
+                count = await self._publish_backlog(stop)
                 while n := await anyio.to_thread.run_sync(self._exchange.publish_pending):
                     count += n
                 if count and self._syncer is not None:
@@ -204,19 +204,26 @@ class Publisher:
         finally:
             unsubscribe()
 
-    async def _publish_backlog(self) -> int:
+    async def _publish_backlog(self, stop: asyncio.Event) -> int:
         """A large backlog published in a worker process; what is left (and every
-        backlog if that fails) is published here, pass by pass."""
+        backlog if the worker fails) is published here, pass by pass."""
         if not self._worker_bytes:
             return 0
         backlog = await anyio.to_thread.run_sync(self._exchange.backlog_bytes)
         if backlog <= self._worker_bytes:
             return 0
+        worker = PublishingWorker(self._exchange.settings)
         try:
-            count = await anyio.to_thread.run_sync(publish_in_worker, self._exchange.settings)
+            while worker.running():
+                if stop.is_set():
+                    return 0
+                await pause(stop, 0.1)
+            count = await anyio.to_thread.run_sync(worker.result)
         except Exception:
             log.exception("publishing in a worker process failed: publishing here instead")
             return 0
+        finally:
+            await anyio.to_thread.run_sync(worker.stop)
         log.info("published %d objects in a worker process", count)
         return count
 

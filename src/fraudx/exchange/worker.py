@@ -5,30 +5,55 @@ the server's own process, that work holds its interpreter for seconds at a time,
 peers pulling the new objects, like every API call, wait their turn for it. Beyond a
 threshold (``Settings.publish_worker_bytes``) the node's publisher hands the backlog to
 a process of its own, which opens the same database, publishes until it has caught up
-and exits: a node at rest keeps no second process.
+and exits: a node at rest keeps no second process. Stopping it midway loses nothing:
+each publishing pass commits its objects and the publisher's position together.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 
 from fraudx.platform.settings import Settings
 
 
-def publish_in_worker(settings: Settings) -> int:
-    """Publish everything pending in a new process; returns how many objects it wrote.
-    Its errors are raised here."""
-    context = multiprocessing.get_context("spawn")  # no copy of the server's threads
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_publish_all, settings).result()
+class PublishingWorker:
+    """A worker process publishing everything pending, started at once."""
+
+    def __init__(self, settings: Settings) -> None:
+        context = multiprocessing.get_context("spawn")  # no copy of the server's threads
+        self._answer, answer = context.Pipe(duplex=False)
+        # Daemonic: ended with the server if the server goes first.
+        self._process = context.Process(
+            target=_publish_all, args=(settings, answer), name="fraudx-publisher", daemon=True
+        )
+        self._process.start()
+        answer.close()
+
+    def running(self) -> bool:
+        return self._process.is_alive()
+
+    def result(self) -> int:
+        """How many objects it published, once it has ended; RuntimeError if it failed."""
+        self._process.join()
+        if self._process.exitcode == 0 and self._answer.poll():
+            count: int = self._answer.recv()
+            return count
+        raise RuntimeError(f"the publishing worker ended with exit code {self._process.exitcode}")
+
+    def stop(self) -> None:
+        """End it now if it still runs (its current pass rolls back, to be done again)."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(10)
+        self._answer.close()
 
 
-def _publish_all(settings: Settings) -> int:
+def _publish_all(settings: Settings, answer: Connection) -> None:
     from fraudx.node import Node  # the worker's own node, with its own connections
 
     node = Node.open(settings)
     try:
-        return node.exchange.publish_all()
+        answer.send(node.exchange.publish_all())
     finally:
         node.close()
