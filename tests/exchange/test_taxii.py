@@ -12,7 +12,17 @@ from fastapi.testclient import TestClient
 from taxii2client.v21 import Server
 
 from fraudx.exchange.model import TAXII_MEDIA_TYPE, collection_id
-from fraudx.exchange.signing import NODE_HEADER, SIGNATURE_HEADER, NodeKey, signed_message, verify
+from fraudx.exchange.signing import (
+    ACCEPT_SIGNATURE_HEADER,
+    BODY_DIGEST,
+    NODE_HEADER,
+    SIGNATURE_HEADER,
+    BadSignature,
+    NodeKey,
+    signed_message,
+    verify,
+    verify_body,
+)
 from fraudx.node import Node
 from fraudx.platform.agencies.model import Role
 from fraudx.platform.clock import ManualClock
@@ -65,6 +75,37 @@ def test_errors_are_taxii_error_resources(node: Node, client: TestClient) -> Non
             signed_message(response.headers[NODE_HEADER], response.content),
             response.headers[SIGNATURE_HEADER],
         )
+
+
+def test_pages_are_signed_in_the_scheme_the_client_accepts(node: Node, client: TestClient) -> None:
+    """A peer of this FraudX asks for the body's digest to be signed; one of an earlier
+    FraudX, which does not ask, gets the whole body signed. Neither signature stands for
+    the other, and a changed body fails both."""
+    headers = _peer_headers(node)
+    node.platform.agencies.add(OPERATOR, "TH-CCIB", "police", "TH", "police")
+    report(node, "+66812340001")
+    url = f"/taxii2/api/collections/{ALL}/objects/"
+    key = node.exchange.key.public_key
+    earlier = client.get(url, headers=headers)
+    later = client.get(url, headers=headers | {ACCEPT_SIGNATURE_HEADER: BODY_DIGEST})
+    assert earlier.content == later.content
+    assert b"+66812340001" in later.content
+    whole, digest = earlier.headers[SIGNATURE_HEADER], later.headers[SIGNATURE_HEADER]
+    assert whole.startswith("ed25519=")
+    assert digest.startswith("ed25519-sha256=")
+    node_id = later.headers[NODE_HEADER]
+    verify(key, signed_message(node_id, earlier.content), whole)
+    verify_body(key, node_id, later.content, digest)
+    verify_body(key, node_id, earlier.content, whole)
+    changed = later.content.replace(b"+66812340001", b"+66812340002")
+    for header in (whole, digest):
+        with pytest.raises(BadSignature):
+            verify_body(key, node_id, changed, header)
+    swapped = "ed25519=" + digest.removeprefix("ed25519-sha256=")
+    with pytest.raises(BadSignature):
+        verify_body(key, node_id, later.content, swapped)
+    with pytest.raises(BadSignature):
+        verify_body(key, "mm", later.content, digest)  # another node cannot claim it
 
 
 def test_paging_filters_manifest_and_versions(node: Node, client: TestClient) -> None:

@@ -18,7 +18,13 @@ from fastapi import APIRouter, Request, Response
 from fraudx.exchange import stix
 from fraudx.exchange.model import STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, ObjectsPage, taxii_error
 from fraudx.exchange.service import ExchangeService
-from fraudx.exchange.signing import NODE_HEADER, SIGNATURE_HEADER
+from fraudx.exchange.signing import (
+    ACCEPT_SIGNATURE_HEADER,
+    BODY_DIGEST,
+    FULL_BODY,
+    NODE_HEADER,
+    SIGNATURE_HEADER,
+)
 from fraudx.platform import errors
 from fraudx.platform.agencies.model import Principal
 from fraudx.platform.http import current_principal, status_of
@@ -37,7 +43,9 @@ def _signed(
     request: Request, body: bytes, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     exchange = exchange_of(request)
-    all_headers = {SIGNATURE_HEADER: exchange.sign(body), NODE_HEADER: exchange.node_id}
+    accepted = request.headers.get(ACCEPT_SIGNATURE_HEADER, "")
+    scheme = BODY_DIGEST if BODY_DIGEST in accepted.replace(" ", "").split(",") else FULL_BODY
+    all_headers = {SIGNATURE_HEADER: exchange.sign(body, scheme), NODE_HEADER: exchange.node_id}
     all_headers.update(headers or {})
     return Response(body, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=all_headers)
 

@@ -15,12 +15,13 @@ import orjson
 from fraudx.exchange import stix
 from fraudx.exchange.model import TAXII_MEDIA_TYPE
 from fraudx.exchange.signing import (
+    ACCEPT_SIGNATURE_HEADER,
+    BODY_DIGEST,
     NODE_HEADER,
     SIGNATURE_HEADER,
     BadSignature,
     NodeKey,
-    signed_message,
-    verify,
+    verify_body,
 )
 from fraudx.platform.errors import FraudXError
 
@@ -61,7 +62,11 @@ class PeerClient:
     ) -> None:
         self._base = url.rstrip("/") + "/taxii2"
         self._public_key = public_key
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": TAXII_MEDIA_TYPE}
+        self._headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": TAXII_MEDIA_TYPE,
+            ACCEPT_SIGNATURE_HEADER: BODY_DIGEST,  # pages are megabytes: sign their digest
+        }
         self._http = http or httpx.Client(timeout=timeout, verify=_tls_context())
         self._own = http is None
 
@@ -77,10 +82,8 @@ class PeerClient:
 
     def _checked(self, response: httpx.Response) -> tuple[Any, str]:
         node = response.headers.get(NODE_HEADER, "")
-        verify(
-            self._public_key,
-            signed_message(node, response.content),
-            response.headers.get(SIGNATURE_HEADER),
+        verify_body(
+            self._public_key, node, response.content, response.headers.get(SIGNATURE_HEADER)
         )
         data = orjson.loads(response.content)
         if response.status_code >= 400:
@@ -122,7 +125,8 @@ class PeerClient:
         body = orjson.dumps({"objects": objects})
         headers = self._headers | {
             "Content-Type": TAXII_MEDIA_TYPE,
-            SIGNATURE_HEADER: key.sign(signed_message(node, body)),
+            # The whole body: a peer of an earlier FraudX checks only that scheme.
+            SIGNATURE_HEADER: key.sign_body(node, body),
             NODE_HEADER: node,
         }
         try:

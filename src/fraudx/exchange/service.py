@@ -31,11 +31,11 @@ from fraudx.exchange.model import (
 )
 from fraudx.exchange.policy import Grant, PeerView, Policy, load_policy
 from fraudx.exchange.signing import (
+    FULL_BODY,
     BadSignature,
     NodeKey,
     parse_public_key,
-    signed_message,
-    verify,
+    verify_body,
 )
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import Principal, Role
@@ -95,8 +95,8 @@ class ExchangeService:
                 self._key, _ = NodeKey.ensure(self.home)
             return self._key
 
-    def sign(self, body: bytes) -> str:
-        return self.key.sign(signed_message(self.node_id, body))
+    def sign(self, body: bytes, scheme: str = FULL_BODY) -> str:
+        return self.key.sign_body(self.node_id, body, scheme)
 
     # --- publishing -------------------------------------------------------------------
 
@@ -267,14 +267,13 @@ class ExchangeService:
         """The configured peer whose key signed ``body`` as ``node``; BadSignature if none."""
         if not node:
             raise BadSignature("no X-FraudX-Node header")
-        message = signed_message(node, body)
         with self._db.read() as session:
             peers = store.list_peers(session)
         for peer in peers:
             if peer.node_id not in (None, node):
                 continue
             try:
-                verify(peer.public_key, message, signature)
+                verify_body(peer.public_key, node, body, signature)
             except BadSignature:
                 continue
             return peer
