@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -175,6 +176,7 @@ class Publisher:
         self._syncer = syncer
         self._interval = interval
         self._worker_bytes = worker_bytes
+        self._worker_failed_at: float | None = None
         # After a pass that published, wait this long before the next: a node taking 200
         # reports a second publishes them a few times a second, one transaction (and one
         # nudge) each, instead of once per report, which the API's writers would queue
@@ -192,8 +194,8 @@ class Publisher:
         try:
             while not stop.is_set():
                 woken.clear()
-                count = await self._publish_backlog(stop)
-                while n := await anyio.to_thread.run_sync(self._exchange.publish_pending):
+                count = 0
+                while n := await self._publish_some(stop):
                     count += n
                 if count and self._syncer is not None:
                     await anyio.to_thread.run_sync(self._syncer.nudge_all)
@@ -204,14 +206,22 @@ class Publisher:
         finally:
             unsubscribe()
 
-    async def _publish_backlog(self, stop: asyncio.Event) -> int:
-        """A large backlog published in a worker process; what is left (and every
-        backlog if the worker fails) is published here, pass by pass."""
-        if not self._worker_bytes:
-            return 0
-        backlog = await anyio.to_thread.run_sync(self._exchange.backlog_bytes)
-        if backlog <= self._worker_bytes:
-            return 0
+    async def _publish_some(self, stop: asyncio.Event) -> int:
+        """A large backlog (checked before every pass: an import may be committing as
+        the publisher follows it) in a worker process; else one pass here."""
+        if await anyio.to_thread.run_sync(self._backlog_is_large):
+            count = await self._publish_in_worker(stop)
+            if count or stop.is_set():
+                return count
+        return await anyio.to_thread.run_sync(self._exchange.publish_pending)
+
+    def _backlog_is_large(self) -> bool:
+        failed = self._worker_failed_at
+        if not self._worker_bytes or (failed and time.monotonic() - failed < WORKER_RETRY):
+            return False
+        return self._exchange.backlog_bytes() > self._worker_bytes
+
+    async def _publish_in_worker(self, stop: asyncio.Event) -> int:
         worker = PublishingWorker(self._exchange.settings)
         try:
             while worker.running():
@@ -221,11 +231,16 @@ class Publisher:
             count = await anyio.to_thread.run_sync(worker.result)
         except Exception:
             log.exception("publishing in a worker process failed: publishing here instead")
+            self._worker_failed_at = time.monotonic()
             return 0
         finally:
             await anyio.to_thread.run_sync(worker.stop)
         log.info("published %d objects in a worker process", count)
         return count
+
+
+#: Seconds after a failed publishing worker before another is tried.
+WORKER_RETRY = 300.0
 
 
 class PeerSync:
