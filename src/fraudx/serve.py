@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
 import socket
 import time
 
 import typer
 import uvicorn
+from uvicorn.logging import DefaultFormatter
 
 from fraudx.app import create_app
 from fraudx.node import Node
@@ -40,10 +42,23 @@ def run_node(node: Node, host: str, port: int, log_level: str = "info") -> None:
     gc.collect()
     gc.freeze()
     app = create_app(node=node)
+    _log_beside_uvicorn(log_level)
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=False, server_header=False
     )
     uvicorn.Server(config).run()
+
+
+def _log_beside_uvicorn(level: str) -> None:
+    """The node's own log lines (peers synced, a publishing worker's work, failures) on
+    stderr at the server's level, written as uvicorn writes its own."""
+    logger = logging.getLogger("fraudx")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper())
 
 
 def serve(
