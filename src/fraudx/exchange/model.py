@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from fraudx.exchange import stix
-from fraudx.identifiers import Identifier, IdentifierKind
+from fraudx.identifiers import IdentifierKind
 from fraudx.platform.errors import InvalidInput
-from fraudx.registry.model import Indicator, Status, Tlp
-from fraudx.registry.origin import PeerReport, revoke_reason
+from fraudx.registry.model import Status, Tlp
+from fraudx.registry.origin import PeerReport
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -74,7 +74,6 @@ def _time(obj: Mapping[str, Any], key: str, memo: dict[str, datetime]) -> dateti
 _KINDS = {k.value: k for k in IdentifierKind}
 _STATUSES = {s.value: s for s in Status}
 _TLPS = {t.value: t for t in Tlp}
-_OTHER = revoke_reason("other")
 
 
 def peer_report(
@@ -84,7 +83,7 @@ def peer_report(
     if obj.get("type") != "indicator":
         raise InvalidInput("type", f"{obj.get('type')!r}: only indicators are exchanged")
     ext = (obj.get("extensions") or {}).get(stix.EXTENSION_ID)
-    if not isinstance(ext, Mapping):
+    if ext.__class__ is not dict and not isinstance(ext, Mapping):  # dict: no ABC check
         raise InvalidInput("extensions", "no FraudX provenance extension")
     origin = _text(ext, "origin_node")
     if origin != signer:
@@ -112,10 +111,12 @@ def peer_report(
     tags = ext.get("tags") or []
     description = obj.get("description")
     region = ext.get("region")
-    revoked = status is Status.REVOKED
-    indicator = Indicator(
-        id=origin_id,
-        identifier=Identifier(kind, _text(ext, "value")),
+    # Fields in the order they were always read, so that the first bad one is reported.
+    return PeerReport(
+        origin_node=origin,
+        origin_id=origin_id,
+        kind=kind,
+        value=_text(ext, "value"),
         category=_text(ext, "category")[:40],
         confidence=max(0, min(100, confidence)),
         tlp=_TLPS[tlp],
@@ -129,15 +130,10 @@ def peer_report(
         created_at=_time(obj, "created", memo),
         updated_at=modified,
         description=description if isinstance(description, str) else None,
-        tags=tuple(str(t)[:64] for t in tags if isinstance(t, str))[:20] if tags else (),
+        tags=tuple([t[:64] for t in tags if isinstance(t, str)][:20]) if tags else (),
         region=region if isinstance(region, str) else None,
-        revoked_reason=_OTHER if revoked else None,
-        revoked_at=modified if revoked else None,
-        origin_node=origin,
-        origin_id=origin_id,
-    )
-    return PeerReport(
-        indicator, str(ext.get("agency_kind") or ""), str(ext.get("agency_name") or "")
+        agency_kind=str(ext.get("agency_kind") or ""),
+        agency_name=str(ext.get("agency_name") or ""),
     )
 
 

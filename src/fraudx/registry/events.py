@@ -8,7 +8,8 @@ alerts and peers act on it without reading the registry's tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 
 from fraudx.registry.model import Indicator, IndicatorDraft, Status
+from fraudx.registry.origin import PeerReport
 
 TOPIC = "registry.indicators"
 SIGHTING_TOPIC = "registry.sightings"
@@ -30,6 +32,11 @@ class Change:
 
 def _ts(when: datetime) -> int:
     return int(when.timestamp())
+
+
+def timestamps() -> Callable[[datetime], int]:
+    """``_ts`` memoised, for one batch of changes whose reports share a few instants."""
+    return functools.cache(_ts)
 
 
 def change_of(indicator: Indicator, change: str) -> dict[str, Any]:
@@ -71,6 +78,31 @@ def change_of_draft(
         "last_seen": seen,
         "valid_until": _ts(draft.valid_until),
         "tags": list(draft.tags),
+    }
+
+
+def change_of_peer(
+    id_: str, report: PeerReport, change: str, seconds: Callable[[datetime], int] = _ts
+) -> dict[str, Any]:
+    """``change_of`` a peer's report held here as ``id_``, without building the record,
+    naming its ``origin`` node. ``seconds`` may be a memo of ``_ts`` (a page's reports
+    share a handful of instants)."""
+    return {
+        "change": change,
+        "id": id_,
+        "kind": report.kind.value,
+        "value": report.value,
+        "agency": report.agency_code,
+        "country": report.country,
+        "category": report.category,
+        "confidence": report.confidence,
+        "tlp": report.tlp.value,
+        "status": report.status.value,
+        "first_seen": seconds(report.first_seen),
+        "last_seen": seconds(report.last_seen),
+        "valid_until": seconds(report.valid_until),
+        "tags": list(report.tags),
+        "origin": report.origin_node,
     }
 
 

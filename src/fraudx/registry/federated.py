@@ -23,23 +23,23 @@ from fraudx.platform.agencies import store as agency_store
 from fraudx.platform.agencies.model import draft_agency
 from fraudx.platform.errors import InvalidInput
 from fraudx.registry import store
-from fraudx.registry.events import Change, change_of
+from fraudx.registry.events import Change, change_of_peer, timestamps
 from fraudx.registry.model import Indicator, Status
 from fraudx.registry.origin import PeerImport, PeerReport
 
 
 def ensure_agencies(session: Session, reports: Sequence[PeerReport], now: datetime) -> None:
-    wanted = {r.indicator.agency_code: r for r in reports}
+    wanted = {r.agency_code: r for r in reports}
     have = store.known_agencies(session, list(wanted))
     for code, report in wanted.items():
         if code in have:
             continue
         try:
             draft = draft_agency(
-                code, report.agency_name or code, report.indicator.country, report.agency_kind
+                code, report.agency_name or code, report.country, report.agency_kind
             )
         except InvalidInput:  # an unknown kind: keep the report, register it as an observer
-            draft = draft_agency(code, code, report.indicator.country, "observer")
+            draft = draft_agency(code, code, report.country, "observer")
         agency_store.insert_agency(session, draft, now)
 
 
@@ -52,36 +52,32 @@ def import_reports(
     latest: dict[tuple[str, str], PeerReport] = {}
     for r in reports:  # the same report twice in one batch: the newest version stands
         seen = latest.get(r.origin)
-        if seen is None or r.indicator.updated_at > seen.indicator.updated_at:
+        if seen is None or r.updated_at > seen.updated_at:
             latest[r.origin] = r
     if not latest:
         return outcome, []
     ensure_agencies(session, list(latest.values()), now)
     existing = store.held(session, list(latest))
     fresh = iter(new_ids)
-    inserts: list[tuple[str, Indicator]] = []
+    seconds = timestamps()
+    inserts: list[tuple[str, PeerReport]] = []
     updates: list[Indicator] = []
     changes: list[dict[str, Any]] = []
-    for key, report in latest.items():
-        incoming = report.indicator
-        previous = existing.get(key)
+    for report in latest.values():
+        previous = existing.get(report.origin)
         if previous is None:
             local_id = next(fresh)
-            inserts.append((local_id, incoming))
-            snapshot = change_of(incoming, _change(None, incoming))
-            snapshot["id"] = local_id  # the snapshot names the local report
-            snapshot["origin"] = key[0]
-            changes.append(snapshot)
+            inserts.append((local_id, report))
+            changes.append(change_of_peer(local_id, report, _change(None, report), seconds))
             outcome.created += 1
-        elif incoming.updated_at <= previous.updated_at:
+        elif report.updated_at <= previous.updated_at:
             outcome.unchanged += 1
         else:
-            local = replace(incoming, id=previous.id, created_at=previous.created_at)
-            updates.append(local)
-            change = _change(previous, local)
-            snapshot = change_of(local, change)
-            snapshot["origin"] = key[0]
-            changes.append(snapshot)
+            updates.append(
+                replace(report.indicator, id=previous.id, created_at=previous.created_at)
+            )
+            change = _change(previous, report)
+            changes.append(change_of_peer(previous.id, report, change, seconds))
             if change == Change.REVOKED:
                 outcome.revoked += 1
             else:
@@ -93,7 +89,7 @@ def import_reports(
     return outcome, changes
 
 
-def _change(previous: Indicator | None, now: Indicator) -> str:
+def _change(previous: store.Held | None, now: PeerReport) -> str:
     if now.status is Status.REVOKED:
         return Change.REVOKED
     if now.status is Status.EXPIRED:

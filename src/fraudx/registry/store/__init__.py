@@ -7,7 +7,7 @@ every SQL statement of the registry is in here, split by what it is about.
 from __future__ import annotations
 
 from fraudx.registry.rows import tags_column, time_texts
-from fraudx.registry.store.peers import held, insert_held, known_agencies, update_held
+from fraudx.registry.store.peers import Held, held, insert_held, known_agencies, update_held
 from fraudx.registry.store.reports import (
     active_for_index,
     active_of,
@@ -41,6 +41,7 @@ from fraudx.registry.store.tables import (
 )
 
 __all__ = [
+    "Held",
     "SearchFilter",
     "Visibility",
     "active_for_index",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
 from fraudx.registry.model import Indicator
-from fraudx.registry.rows import INSERT_COLUMNS, tags_column, time_texts
+from fraudx.registry.origin import PeerReport
+from fraudx.registry.rows import INSERT_COLUMNS, tags_column, time_of, time_texts
 from fraudx.registry.store.reports import bulk_insert, row_values, update_of
-from fraudx.registry.store.tables import indicator_of, indicators
 
 
 def known_agencies(session: Session, codes: Sequence[str]) -> set[str]:
@@ -20,25 +23,41 @@ def known_agencies(session: Session, codes: Sequence[str]) -> set[str]:
     return set(session.execute(select(table.c.code).where(table.c.code.in_(codes))).scalars())
 
 
-def held(session: Session, origins: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Indicator]:
-    """The reports held for these (origin node, id there) pairs."""
-    found: dict[tuple[str, str], Indicator] = {}
+class Held(NamedTuple):
+    """What an import needs of a report already held: its local id and its times."""
+
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def held(session: Session, origins: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Held]:
+    """The reports held for these (origin node, id there) pairs. Through the driver, for
+    the same reason as ``insert_held``: every page of a pull asks for thousands."""
+    found: dict[tuple[str, str], Held] = {}
     by_node: dict[str, list[str]] = {}
     for node, id_ in origins:
         by_node.setdefault(node, []).append(id_)
+    connection = session.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    when = functools.cache(_time_held)  # a page's reports share a few instants
     for node, ids in by_node.items():
-        for start in range(0, len(ids), 2000):
-            query = select(indicators).where(
-                and_(
-                    indicators.c.origin_node == node,
-                    indicators.c.origin_id.in_(ids[start : start + 2000]),
-                )
-            )
-            for row in session.execute(query):
-                report = indicator_of(row)
-                assert report.origin_id is not None
-                found[(node, report.origin_id)] = report
+        for start in range(0, len(ids), _HELD_CHUNK):
+            chunk = ids[start : start + _HELD_CHUNK]
+            marks = ", ".join([mark] * len(chunk))  # only placeholders: every value is bound
+            sql = f"{_HELD_SELECT} WHERE origin_node = {mark} AND origin_id IN ({marks})"
+            for origin_id, id_, created, updated in connection.exec_driver_sql(sql, (node, *chunk)):
+                found[(node, origin_id)] = Held(id_, when(created), when(updated))
     return found
+
+
+_HELD_SELECT = "SELECT origin_id, id, created_at, updated_at FROM indicators"
+_HELD_CHUNK = 2000
+
+
+def _time_held(value: str | datetime) -> datetime:
+    """A time as the driver reads it: text on SQLite, a datetime on PostgreSQL."""
+    return time_of(value) if isinstance(value, str) else value.astimezone(UTC)
 
 
 #: What a newer version of a peer's report may change.
@@ -69,7 +88,7 @@ def update_held(session: Session, reports: Sequence[Indicator]) -> None:
 _COLUMNS = (*INSERT_COLUMNS, "revoked_reason", "revoked_at", "origin_node", "origin_id")
 
 
-def insert_held(session: Session, reports: Sequence[tuple[str, Indicator]]) -> None:
+def insert_held(session: Session, reports: Sequence[tuple[str, PeerReport]]) -> None:
     """Insert (local id, report) pairs through the driver (``bulk_insert``): a pull of
     100,000 reports would spend more in SQLAlchemy's per-value processing than in SQL."""
     if not reports:
@@ -78,8 +97,8 @@ def insert_held(session: Session, reports: Sequence[tuple[str, Indicator]]) -> N
     rows = [
         (
             local_id,
-            r.identifier.kind.value,
-            r.identifier.value,
+            r.kind.value,
+            r.value,
             r.agency_code,
             r.country,
             r.category,
@@ -93,10 +112,10 @@ def insert_held(session: Session, reports: Sequence[tuple[str, Indicator]]) -> N
             when(r.created_at),
             when(r.updated_at),
             r.region,
-            r.case_ref,
+            None,  # case_ref: not exchanged
             r.description,
             tags_column(r.tags),
-            r.revoked_reason.value if r.revoked_reason else None,
+            None if r.revoked_reason is None else r.revoked_reason.value,
             when(r.revoked_at),
             r.origin_node,
             r.origin_id,
