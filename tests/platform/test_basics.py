@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,6 +50,30 @@ def test_ids_are_uuid7_and_strictly_increasing() -> None:
     assert (parsed.int >> 80) == int(START.timestamp() * 1000)
     clock.advance(timedelta(seconds=1))
     assert ids.new() > made[-1]
+
+
+def test_ids_made_in_bulk_are_those_made_one_by_one() -> None:
+    """``new_many`` claims a run of counters at once (borrowing the next millisecond past
+    4,096) and writes the text itself: the same ids as one ``new`` after another."""
+
+    def stream() -> Callable[[int], bytes]:
+        source = iter(range(1 << 30))
+        return lambda size: bytes(next(source) % 256 for _ in range(size))
+
+    clock = ManualClock(START)
+    bulk = IdFactory(clock, random=stream())
+    single = IdFactory(clock, random=stream())
+    made = bulk.new_many(3) + bulk.new_many(9000)
+    assert made == [single.new() for _ in range(9003)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+    start_ms = int(START.timestamp() * 1000)
+    for text_, ms, counter in ((made[0], start_ms, 0), (made[4096], start_ms + 1, 0)):
+        parsed = uuid.UUID(text_)
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert (parsed.int >> 80, parsed.int >> 64 & 0xFFF) == (ms, counter)
+    # A later batch, its millisecond already used up, goes on from the last id.
+    assert bulk.new_many(2)[0] > made[-1]
 
 
 def test_sequential_ids_are_reproducible() -> None:

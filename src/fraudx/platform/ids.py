@@ -15,6 +15,17 @@ def uuid_text(digits: str) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
+#: Each byte with the RFC's variant bits (0b10) over its top two.
+_VARIANT = bytes(0x80 | b & 0x3F for b in range(256))
+_COUNTERS = [f"{n:03x}" for n in range(0x1000)]
+
+
+def _prefix(ms: int) -> str:
+    """The first 15 characters of the ids of millisecond ``ms``, up to the version."""
+    digits = f"{ms & ((1 << 48) - 1):012x}"
+    return f"{digits[:8]}-{digits[8:]}-7"
+
+
 class IdFactory:
     """Makes UUIDv7 strings from an injected clock.
 
@@ -33,31 +44,35 @@ class IdFactory:
         return self.new_many(1)[0]
 
     def new_many(self, count: int) -> list[str]:
-        """``count`` increasing ids at once: one lock and one read of the random source."""
+        """``count`` increasing ids at once: one lock and one read of the random source.
+        Made as text directly (about 0.5 µs an id): a pull of a peer's 100,000 reports
+        makes one id for each."""
         if count <= 0:
             return []
-        noise = self._noise(count)
+        noise = bytearray(self._noise(count))
+        noise[::8] = noise[::8].translate(_VARIANT)  # the first byte of each id's 8
+        digits = noise.hex()
         now_ms = int(self._clock.now().timestamp() * 1000)
         with self._lock:
-            stamps = [self._next_stamp(now_ms) for _ in range(count)]
-        ids = []
-        for i, (ms, counter) in enumerate(stamps):
-            tail = int.from_bytes(noise[8 * i : 8 * i + 8], "big") & ((1 << 62) - 1)
-            value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | tail
-            ids.append(uuid_text(f"{value:032x}"))
-        return ids
+            first = self._claim(now_ms, count)
+        # An id is its millisecond's prefix, version 7 and the counter, then the random
+        # half: made as text, without an int of 128 bits or a uuid.UUID for each.
+        if count == 1:
+            return [f"{_prefix(first >> 12)}{_COUNTERS[first & 0xFFF]}-{digits[:4]}-{digits[4:]}"]
+        prefix = {ms: _prefix(ms) for ms in range(first >> 12, (first + count - 1 >> 12) + 1)}
+        return [
+            f"{prefix[s >> 12]}{_COUNTERS[s & 0xFFF]}-{digits[j : j + 4]}-{digits[j + 4 : j + 16]}"
+            for s, j in zip(range(first, first + count), range(0, 16 * count, 16), strict=True)
+        ]
 
-    def _next_stamp(self, ms: int) -> tuple[int, int]:
-        if ms <= self._last_ms:
-            ms = self._last_ms
-            self._counter += 1
-            if self._counter > 0xFFF:  # counter exhausted: borrow the next millisecond
-                ms += 1
-                self._counter = 0
-        else:
-            self._counter = 0
-        self._last_ms = ms
-        return ms, self._counter
+    def _claim(self, ms: int, count: int) -> int:
+        """Take ``count`` stamps (milliseconds << 12 | counter) from ``ms`` on; returns the
+        first. Within a millisecond the counter counts up; past 0xFFF it borrows the next
+        millisecond, so that consecutive stamps are consecutive numbers."""
+        first = (self._last_ms << 12 | self._counter) + 1 if ms <= self._last_ms else ms << 12
+        last = first + count - 1
+        self._last_ms, self._counter = last >> 12, last & 0xFFF
+        return first
 
     def _noise(self, count: int) -> bytes:
         return self._random(8 * count)
