@@ -90,14 +90,14 @@ def change_of_peer(
     return {
         "change": change,
         "id": id_,
-        "kind": report.kind.value,
+        "kind": str(report.kind),  # a StrEnum's value, cheaper than .value
         "value": report.value,
         "agency": report.agency_code,
         "country": report.country,
         "category": report.category,
         "confidence": report.confidence,
-        "tlp": report.tlp.value,
-        "status": report.status.value,
+        "tlp": str(report.tlp),
+        "status": str(report.status),
         "first_seen": seconds(report.first_seen),
         "last_seen": seconds(report.last_seen),
         "valid_until": seconds(report.valid_until),

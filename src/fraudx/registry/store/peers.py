@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
-from fraudx.registry.model import Indicator
+from fraudx.registry.model import Indicator, RevokeReason, Status
 from fraudx.registry.origin import PeerReport
-from fraudx.registry.rows import INSERT_COLUMNS, tags_column, time_of, time_texts
+from fraudx.registry.rows import INSERT_COLUMNS, row_times, tags_column, time_of
 from fraudx.registry.store.reports import bulk_insert, row_values, update_of
 
 
@@ -90,21 +90,23 @@ _COLUMNS = (*INSERT_COLUMNS, "revoked_reason", "revoked_at", "origin_node", "ori
 
 def insert_held(session: Session, reports: Sequence[tuple[str, PeerReport]]) -> None:
     """Insert (local id, report) pairs through the driver (``bulk_insert``): a pull of
-    100,000 reports would spend more in SQLAlchemy's per-value processing than in SQL."""
+    100,000 reports would spend more in SQLAlchemy's per-value processing than in SQL.
+    Times go as ``row_times`` text, as a bulk import's do; enums by ``str`` (a StrEnum's
+    value, without the cost of ``.value``)."""
     if not reports:
         return
-    when = time_texts(session.get_bind().dialect.name == "sqlite")
+    when = row_times(session.get_bind().dialect.name == "sqlite")
     rows = [
         (
             local_id,
-            r.kind.value,
+            str(r.kind),
             r.value,
             r.agency_code,
             r.country,
             r.category,
             r.confidence,
-            r.tlp.value,
-            r.status.value,
+            str(r.tlp),
+            str(r.status),
             when(r.valid_from),
             when(r.valid_until),
             when(r.first_seen),
@@ -115,11 +117,14 @@ def insert_held(session: Session, reports: Sequence[tuple[str, PeerReport]]) -> 
             None,  # case_ref: not exchanged
             r.description,
             tags_column(r.tags),
-            None if r.revoked_reason is None else r.revoked_reason.value,
-            when(r.revoked_at),
+            # revoked_reason and revoked_at, as PeerReport has them
+            *((_OTHER, when(r.updated_at)) if r.status is Status.REVOKED else (None, None)),
             r.origin_node,
             r.origin_id,
         )
         for local_id, r in reports
     ]
     bulk_insert(session, "indicators", _COLUMNS, rows)
+
+
+_OTHER = str(RevokeReason.OTHER)
