@@ -51,9 +51,10 @@ def import_reports(
     outcome = PeerImport()
     latest: dict[tuple[str, str], PeerReport] = {}
     for r in reports:  # the same report twice in one batch: the newest version stands
-        seen = latest.get(r.origin)
+        key = r.origin
+        seen = latest.get(key)
         if seen is None or r.updated_at > seen.updated_at:
-            latest[r.origin] = r
+            latest[key] = r
     if not latest:
         return outcome, []
     ensure_agencies(session, list(latest.values()), now)
@@ -63,8 +64,8 @@ def import_reports(
     inserts: list[tuple[str, PeerReport]] = []
     updates: list[Indicator] = []
     changes: list[dict[str, Any]] = []
-    for report in latest.values():
-        previous = existing.get(report.origin)
+    for key, report in latest.items():
+        previous = existing.get(key)
         if previous is None:
             local_id = next(fresh)
             inserts.append((local_id, report))
