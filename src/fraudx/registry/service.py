@@ -389,9 +389,14 @@ class RegistryService:
         outbox.emit(session, events)
         # This process's own changes reach its look-up index the moment they commit,
         # without reading them back from the outbox; the follower re-reads them later in
-        # order with everyone else's (applying a change twice is harmless).
-        keeper = self._keeper
-        event.listen(session, "after_commit", lambda _s: keeper.apply_local(changes), once=True)
+        # order with everyone else's (applying a change twice is harmless). The listener
+        # lets go of the changes once it has run: a session ends in a reference cycle, so
+        # that what its listeners hold waits for the cycle collector, which bulk work holds
+        # off (a pull kept every page's changes, and collected them all at its end).
+        keeper, pending = self._keeper, [changes]
+        event.listen(
+            session, "after_commit", lambda _s: keeper.apply_local(pending.pop()), once=True
+        )
 
     def revoke(
         self, principal: Principal, indicator_id: str, reason: str, note: str | None = None
