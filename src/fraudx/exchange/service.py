@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from fraudx.exchange import stix, store
 from fraudx.exchange.interop import Mapped, map_bundle
@@ -49,6 +49,7 @@ from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 
 PUBLISHER = "exchange.publisher"
+_PUBLISHER_LOCK = 0x46585055  # names the PostgreSQL lock that serialises publishers
 MAX_PAGE = 10_000
 POLICY_FILE = "sharing.toml"
 
@@ -111,6 +112,10 @@ class ExchangeService:
             if not outbox.has_after(session, position, topics=[TOPIC]):
                 return 0
         with self._db.write() as session, collector_paused():
+            # A publishing worker may be starting while the server still publishes: one
+            # publisher at a time. SQLite's write transactions are serial already.
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISHER_LOCK})
             position = outbox.position(session, PUBLISHER)
             events = outbox.arrays_after(
                 session, position, TOPIC, "own_ids", max_events or self._publish_batch

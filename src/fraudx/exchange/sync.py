@@ -222,21 +222,28 @@ class Publisher:
         return self._exchange.backlog_bytes() > self._worker_bytes
 
     async def _publish_in_worker(self, stop: asyncio.Event) -> int:
+        """The worker publishes; until it has started, this process goes on doing so."""
         worker = PublishingWorker(self._exchange.settings)
+        here = 0
         try:
             while worker.running():
                 if stop.is_set():
-                    return 0
-                await pause(stop, 0.1)
+                    return here
+                if worker.started():
+                    await pause(stop, 0.1)
+                elif not (n := await anyio.to_thread.run_sync(self._exchange.publish_pending)):
+                    await pause(stop, 0.05)
+                else:
+                    here += n
             count = await anyio.to_thread.run_sync(worker.result)
         except Exception:
             log.exception("publishing in a worker process failed: publishing here instead")
             self._worker_failed_at = time.monotonic()
-            return 0
+            return here
         finally:
             await anyio.to_thread.run_sync(worker.stop)
-        log.info("published %d objects in a worker process", count)
-        return count
+        log.info("published %d objects in a worker process (%d here as it started)", count, here)
+        return here + count
 
 
 #: Seconds after a failed publishing worker before another is tried.

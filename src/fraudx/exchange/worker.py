@@ -5,8 +5,10 @@ the server's own process, that work holds its interpreter for seconds at a time,
 peers pulling the new objects, like every API call, wait their turn for it. Beyond a
 threshold (``Settings.publish_worker_bytes``) the node's publisher hands the backlog to
 a process of its own, which opens the same database, publishes until it has caught up
-and exits: a node at rest keeps no second process. Stopping it midway loses nothing:
-each publishing pass commits its objects and the publisher's position together.
+and exits: a node at rest keeps no second process. The server goes on publishing until
+the worker says it has started (its imports take about a second), and publishers take
+turns, each pass reading the position it continues from. Stopping the worker midway
+loses nothing: each pass commits its objects and the publisher's position together.
 """
 
 from __future__ import annotations
@@ -29,14 +31,21 @@ class PublishingWorker:
         )
         self._process.start()
         answer.close()
+        self._started = False
 
     def running(self) -> bool:
         return self._process.is_alive()
 
+    def started(self) -> bool:
+        """Whether it has opened the database and begun publishing."""
+        if not self._started and self._answer.poll():
+            self._started = self._answer.recv() == STARTED
+        return self._started
+
     def result(self) -> int:
         """How many objects it published, once it has ended; RuntimeError if it failed."""
         self._process.join()
-        if self._process.exitcode == 0 and self._answer.poll():
+        if self._process.exitcode == 0 and self.started() and self._answer.poll():
             count: int = self._answer.recv()
             return count
         raise RuntimeError(f"the publishing worker ended with exit code {self._process.exitcode}")
@@ -49,11 +58,15 @@ class PublishingWorker:
         self._answer.close()
 
 
+STARTED = "started"
+
+
 def _publish_all(settings: Settings, answer: Connection) -> None:
     from fraudx.node import Node  # the worker's own node, with its own connections
 
     node = Node.open(settings)
     try:
+        answer.send(STARTED)
         answer.send(node.exchange.publish_all())
     finally:
         node.close()
