@@ -40,6 +40,7 @@ TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 LAW_ENFORCEMENT = frozenset({"police", "regulator", "coordination"})
 DEFAULT_GROUP = "all"
 GROUP_TAG = "group:"
+POLICY_FILE = "sharing.toml"  # in the node's home
 EVERYONE = "*"
 
 #: Groups every node knows: the Kunming agreement's six, and the trilateral group.

@@ -1,5 +1,6 @@
-"""Use cases of the exchange: publish the node's reports as STIX, serve them to peers
-under the sharing policy, receive pushes, approve (two-person rule), manage peers.
+"""Use cases of the exchange: publish the node's reports as STIX (``publishing.py``),
+serve them to peers under the sharing policy, receive pushes, approve (two-person rule),
+manage peers.
 
 Only the node's own reports are published: imported reports are never passed on, so
 nothing travels beyond what its origin decided (the origin serves every peer itself).
@@ -8,7 +9,6 @@ nothing travels beyond what its origin decided (the origin serves every peer its
 from __future__ import annotations
 
 import base64
-import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from fraudx.exchange import stix, store
+from fraudx.exchange import store
 from fraudx.exchange.interop import Mapped, map_bundle
 from fraudx.exchange.model import (
     ObjectsPage,
@@ -29,7 +29,8 @@ from fraudx.exchange.model import (
     parse_objects,
     status_resource,
 )
-from fraudx.exchange.policy import Grant, PeerView, Policy, load_policy
+from fraudx.exchange.policy import POLICY_FILE, Grant, PeerView, Policy, load_policy
+from fraudx.exchange.publishing import Publishing
 from fraudx.exchange.signing import (
     FULL_BODY,
     BadSignature,
@@ -37,21 +38,16 @@ from fraudx.exchange.signing import (
     parse_public_key,
     verify_body,
 )
-from fraudx.platform import outbox
 from fraudx.platform.agencies.model import Principal, Role
 from fraudx.platform.audit.store import audit_log
 from fraudx.platform.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from fraudx.platform.memory import collector_paused
 from fraudx.platform.runtime import Platform
-from fraudx.registry.events import TOPIC
 from fraudx.registry.origin import PeerImport
 from fraudx.registry.service import ImportReport, RegistryService
 from fraudx.registry.store import indicators
 
-PUBLISHER = "exchange.publisher"
-_PUBLISHER_LOCK = 0x46585055  # names the PostgreSQL lock that serialises publishers
 MAX_PAGE = 10_000
-POLICY_FILE = "sharing.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +80,7 @@ class ExchangeService:
         self.policy = policy or load_policy(self.home / POLICY_FILE)
         self._key: NodeKey | None = None
         self._key_lock = threading.Lock()
-        self._publish_batch = 1  # events per publishing pass; adapts to their size
+        self.publishing = Publishing(self._db, self._clock, self.node_id, self.policy)
         #: Called (from any thread) with a peer's name when it nudges this node.
         self.nudge_listeners: list[Callable[[str], None]] = []
 
@@ -99,102 +95,16 @@ class ExchangeService:
     def sign(self, body: bytes, scheme: str = FULL_BODY) -> str:
         return self.key.sign_body(self.node_id, body, scheme)
 
-    # --- publishing -------------------------------------------------------------------
+    # --- publishing (``publishing.py``) ---------------------------------------------------
 
     def publish_pending(self, max_events: int | None = None) -> int:
-        """Turn registry changes since the last run into STIX objects; returns how many.
-        Runs as one consumer of the outbox, keeping its position in the same transaction.
-        Without ``max_events``, as many events as keeps a pass to a few thousand changes
-        (a bulk import's events carry thousands each, a submit's one)."""
-        # Most passes find nothing new: ask without taking a turn at SQLite's writer.
-        with self._db.read() as session:
-            position = outbox.position(session, PUBLISHER)
-            if not outbox.has_after(session, position, topics=[TOPIC]):
-                return 0
-        with self._db.write() as session, collector_paused():
-            # A publishing worker may be starting while the server still publishes: one
-            # publisher at a time. SQLite's write transactions are serial already.
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISHER_LOCK})
-            position = outbox.position(session, PUBLISHER)
-            events = outbox.arrays_after(
-                session, position, TOPIC, "own_ids", max_events or self._publish_batch
-            )
-            if not events:
-                return 0
-            ids: list[str] = []
-            for seq, own in events:
-                ids += self._own_ids(session, seq) if own is None else own
-            self._publish_batch = (
-                min(50, self._publish_batch * 2)
-                if len(ids) <= 2000
-                else max(1, self._publish_batch // 4)
-            )
-            # Reports are read afresh: a report changed twice is published once, as it is.
-            published = self._objects_of(session, list(dict.fromkeys(ids)))
-            store.publish(session, published, self._clock.now())
-            outbox.save_position(session, PUBLISHER, events[-1][0], self._clock.now())
-        return len(published)
-
-    @staticmethod
-    def _own_ids(session: Any, seq: int) -> list[str]:
-        """The node's own reports among an event's changes, for an event written before
-        events listed them (``own_ids``): imported reports are never passed on."""
-        changes, _ = outbox.item_fields_after(
-            session, seq - 1, TOPIC, "changes", ("id", "origin"), 1
-        )
-        return [id_ for id_, origin in changes if not origin]
-
-    def backlog_bytes(self) -> int:
-        """Bytes of registry changes not published yet (of the next thousand events)."""
-        with self._db.read() as session:
-            return outbox.bytes_after(session, outbox.position(session, PUBLISHER), [TOPIC])
+        return self.publishing.publish_pending(max_events)
 
     def publish_all(self) -> int:
-        total = 0
-        while True:
-            count = self.publish_pending()
-            total += count
-            with self._db.read() as session:
-                if outbox.position(session, PUBLISHER) >= outbox.last_seq(session):
-                    return total
+        return self.publishing.publish_all()
 
-    def _objects_of(self, session: Any, ids: Sequence[str]) -> list[store.Published]:
-        objects = []
-        approved = store.approved_ids(session, ids) if self.policy.two_person_rule else set()
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        stamp = stix.timestamp_of_sqlite if sqlite else stix.timestamp
-        modified_of = functools.cache(stix.parse_timestamp)  # a batch shares a few instants
-
-        for start in range(0, len(ids), 5000):
-            for m in store.reports_to_publish(session, ids[start : start + 5000]):
-                if m["origin_node"] is not None:
-                    # Imported: never passed on. Tested here, not in SQL, where SQLite
-                    # would walk every local report through the origin index instead.
-                    continue
-                provenance = stix.Provenance(
-                    self.node_id,
-                    m["id"],
-                    m["agency_code"],
-                    m["agency_kind"],
-                    m["agency_name"],
-                    m["country"],
-                )
-                tags = [t for t in (m["tags"] or "").split(";") if t]
-                obj = stix.indicator_object(m, provenance, m["status"], stamp)
-                objects.append(
-                    store.Published(
-                        stix_id=obj["id"],
-                        indicator_id=m["id"],
-                        sharing_group=self.policy.group_of(tags),
-                        tlp=m["tlp"],
-                        category=m["category"],
-                        approved=m["id"] in approved,
-                        modified=modified_of(obj["modified"]) if sqlite else m["updated_at"],
-                        body=orjson.dumps(obj).decode("utf-8"),
-                    )
-                )
-        return objects
+    def backlog_bytes(self) -> int:
+        return self.publishing.backlog_bytes()
 
     # --- two-person rule --------------------------------------------------------------
 

@@ -62,11 +62,18 @@ STARTED = "started"
 
 
 def _publish_all(settings: Settings, answer: Connection) -> None:
-    from fraudx.node import Node  # the worker's own node, with its own connections
+    # Publishing alone, with its own connections: not a whole node, whose imports
+    # (alerts, the look-up index, the API's models) would double the worker's start.
+    from fraudx.exchange.policy import POLICY_FILE, load_policy
+    from fraudx.exchange.publishing import Publishing
+    from fraudx.platform.clock import SystemClock
+    from fraudx.platform.db import Database
 
-    node = Node.open(settings)
+    db = Database(settings.db_url)
     try:
+        policy = load_policy(settings.home / POLICY_FILE)
+        publishing = Publishing(db, SystemClock(), settings.node_id, policy)
         answer.send(STARTED)
-        answer.send(node.exchange.publish_all())
+        answer.send(publishing.publish_all())
     finally:
-        node.close()
+        db.dispose()
