@@ -151,38 +151,12 @@ end
 
 def wait_until_idle(pid: int, limit: float = 600.0) -> None:
     """Measure the steady state: after a large import the node's alert engine and index
-    follower have work to catch up on first, and so has its publishing worker process
-    (if the import's backlog went to one): the server and its children must be idle."""
+    follower have work to catch up on first."""
     process = psutil.Process(pid)
     deadline = time.monotonic() + limit
     quiet = 0
     while quiet < 3 and time.monotonic() < deadline:
-        before = _cpu_seconds(process)
-        time.sleep(1.0)
-        quiet = quiet + 1 if _cpu_seconds(process) - before < 0.05 else 0
-
-
-def _cpu_seconds(process: psutil.Process) -> float:
-    total = 0.0
-    for p in [process, *process.children(recursive=True)]:
-        try:
-            times = p.cpu_times()
-        except psutil.NoSuchProcess:  # a worker that has just exited
-            continue
-        total += times.user + times.system
-    return total
-
-
-def rss_mb(pid: int) -> float:
-    """The server's resident memory, with any worker process of its own at that moment."""
-    process = psutil.Process(pid)
-    total = 0
-    for p in [process, *process.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-    return total / 2**20
+        quiet = quiet + 1 if process.cpu_percent(interval=1.0) < 5 else 0
 
 
 def main() -> None:
@@ -230,7 +204,7 @@ def main() -> None:
                 time.sleep(0.2)
         build_seconds = time.perf_counter() - started  # start-up and index build
         wait_until_idle(server.pid)
-        idle_rss_mb = rss_mb(server.pid)
+        idle_rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
         values = screening_values(args.indicators, args.listed_share)
         single = {}
         for c in (4, 32):
@@ -239,7 +213,7 @@ def main() -> None:
             # sightings for the recorder and the alert engine to work through.
             wait_until_idle(server.pid)
         batch = wrk(batch_script(partner, values, 10_000), f"{base}/api/v1/lookup", args.seconds, 2)
-        after_rss_mb = rss_mb(server.pid)
+        rss_mb = psutil.Process(server.pid).memory_info().rss / 2**20
     finally:
         server.terminate()
         server.wait(30)
@@ -252,7 +226,7 @@ def main() -> None:
                 "database": "postgresql" if args.database_url else "sqlite",
                 "start_and_index_build_s": round(build_seconds, 1),
                 "server_rss_mb_at_rest": round(idle_rss_mb),
-                "server_rss_mb_after_load": round(after_rss_mb),
+                "server_rss_mb_after_load": round(rss_mb),
                 "single": single,
                 "batch_10000": batch
                 | {"identifiers_per_second": round(batch["requests_per_second"] * 10_000)},

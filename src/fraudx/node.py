@@ -98,11 +98,7 @@ class Node:
             ExpirySweeper(self.registry),
             RuleRunner(self.alerts.engine, self.platform.db.bell),
             *self.alert_dispatchers(),
-            Publisher(
-                self.exchange,
-                Syncer(self.exchange),
-                worker_bytes=self.settings.publish_worker_bytes,
-            ),
+            Publisher(self.exchange, Syncer(self.exchange)),
             PeerSync(Syncer(self.exchange), self.settings.peer_pull_seconds),
             MemoryTrimmer(),
         ]

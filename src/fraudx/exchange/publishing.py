@@ -2,8 +2,7 @@
 
 One consumer of the outbox (``PUBLISHER``), keeping its position in the transaction that
 writes the objects. Only the node's own reports are published: imported reports are never
-passed on. Kept apart from the rest of the exchange, with few imports, so that a worker
-process (``worker.py``) starts publishing a bulk import's backlog quickly.
+passed on.
 """
 
 from __future__ import annotations
@@ -46,8 +45,9 @@ class Publishing:
             if not outbox.has_after(session, position, topics=[TOPIC]):
                 return 0
         with self._db.write() as session, collector_paused():
-            # A publishing worker may be starting while the server still publishes: one
-            # publisher at a time. SQLite's write transactions are serial already.
+            # One publisher at a time (two ``fraudx serve`` processes may share a database):
+            # each pass continues from the position the last one saved. SQLite's write
+            # transactions are serial already.
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISHER_LOCK})
             position = outbox.position(session, PUBLISHER)
@@ -78,11 +78,6 @@ class Publishing:
             session, seq - 1, TOPIC, "changes", ("id", "origin"), 1
         )
         return [id_ for id_, origin in changes if not origin]
-
-    def backlog_bytes(self) -> int:
-        """Bytes of registry changes not published yet (of the next thousand events)."""
-        with self._db.read() as session:
-            return outbox.bytes_after(session, outbox.position(session, PUBLISHER), [TOPIC])
 
     def publish_all(self) -> int:
         total = 0

@@ -74,7 +74,6 @@ class ExchangeService:
         self._clock = platform.clock
         self._ids = platform.ids
         self.registry = registry
-        self.settings = platform.settings
         self.home: Path = platform.settings.home
         self.node_id = platform.settings.node_id
         self.policy = policy or load_policy(self.home / POLICY_FILE)
@@ -102,9 +101,6 @@ class ExchangeService:
 
     def publish_all(self) -> int:
         return self.publishing.publish_all()
-
-    def backlog_bytes(self) -> int:
-        return self.publishing.backlog_bytes()
 
     # --- two-person rule --------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from fraudx.exchange import store
 from fraudx.exchange.client import Page, PeerClient
 from fraudx.exchange.model import Parsed, collection_id, parse_objects
 from fraudx.exchange.service import ExchangeService
-from fraudx.exchange.worker import PublishingWorker
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.memory import collector_paused
 from fraudx.platform.tasks import pause
@@ -159,8 +157,7 @@ class Syncer:
 
 class Publisher:
     """Background task: turns the node's registry changes into STIX objects for peers,
-    and nudges the peers when there are new ones. A backlog of more than
-    ``worker_bytes`` is published in a worker process (``worker.py``)."""
+    and nudges the peers when there are new ones."""
 
     name = "exchange-publisher"
 
@@ -170,13 +167,10 @@ class Publisher:
         syncer: Syncer | None = None,
         interval: float = 0.2,
         gather: float = 0.25,
-        worker_bytes: int = 0,
     ) -> None:
         self._exchange = exchange
         self._syncer = syncer
         self._interval = interval
-        self._worker_bytes = worker_bytes
-        self._worker_failed_at: float | None = None
         # After a pass that published, wait this long before the next: a node taking 200
         # reports a second publishes them a few times a second, one transaction (and one
         # nudge) each, instead of once per report, which the API's writers would queue
@@ -195,7 +189,7 @@ class Publisher:
             while not stop.is_set():
                 woken.clear()
                 count = 0
-                while n := await self._publish_some(stop):
+                while n := await anyio.to_thread.run_sync(self._exchange.publish_pending):
                     count += n
                 if count and self._syncer is not None:
                     await anyio.to_thread.run_sync(self._syncer.nudge_all)
@@ -205,49 +199,6 @@ class Publisher:
                     await _either(stop, woken, self._interval)
         finally:
             unsubscribe()
-
-    async def _publish_some(self, stop: asyncio.Event) -> int:
-        """A large backlog (checked before every pass: an import may be committing as
-        the publisher follows it) in a worker process; else one pass here."""
-        if await anyio.to_thread.run_sync(self._backlog_is_large):
-            count = await self._publish_in_worker(stop)
-            if count or stop.is_set():
-                return count
-        return await anyio.to_thread.run_sync(self._exchange.publish_pending)
-
-    def _backlog_is_large(self) -> bool:
-        failed = self._worker_failed_at
-        if not self._worker_bytes or (failed and time.monotonic() - failed < WORKER_RETRY):
-            return False
-        return self._exchange.backlog_bytes() > self._worker_bytes
-
-    async def _publish_in_worker(self, stop: asyncio.Event) -> int:
-        """The worker publishes; until it has started, this process goes on doing so."""
-        worker = PublishingWorker(self._exchange.settings)
-        here = 0
-        try:
-            while worker.running():
-                if stop.is_set():
-                    return here
-                if worker.started():
-                    await pause(stop, 0.1)
-                elif not (n := await anyio.to_thread.run_sync(self._exchange.publish_pending)):
-                    await pause(stop, 0.05)
-                else:
-                    here += n
-            count = await anyio.to_thread.run_sync(worker.result)
-        except Exception:
-            log.exception("publishing in a worker process failed: publishing here instead")
-            self._worker_failed_at = time.monotonic()
-            return here
-        finally:
-            await anyio.to_thread.run_sync(worker.stop)
-        log.info("published %d objects in a worker process (%d here as it started)", count, here)
-        return here + count
-
-
-#: Seconds after a failed publishing worker before another is tried.
-WORKER_RETRY = 300.0
 
 
 class PeerSync:

@@ -237,15 +237,6 @@ def arrays_after(
     return [(int(seq_), orjson.loads(found) if found is not None else None) for seq_, found in rows]
 
 
-def bytes_after(session: Session, seq: int, topics: Sequence[str], limit: int = 1000) -> int:
-    """Payload bytes of the next ``limit`` events of ``topics`` after ``seq``, counted
-    without reading them: how much work a consumer has before it (a bulk import's events
-    are megabytes each, a submit's a few hundred bytes)."""
-    params = {"after": seq, "upto": _NO_BOUND, "limit": limit, "topics": list(topics)}
-    rows = session.execute(_sizes_statement(session, True), params)
-    return sum(int(length or 0) for _, length in rows)
-
-
 def _last_within(session: Session, params: dict[str, Any], max_bytes: int) -> int | None:
     """The last seq of the events ``params`` select whose payloads fit in ``max_bytes``."""
     sizes = session.execute(_sizes_statement(session, "topics" in params), params).all()

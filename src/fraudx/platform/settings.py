@@ -35,13 +35,6 @@ class Settings(BaseSettings):
     peer_pull_seconds: float = Field(
         default=0.5, gt=0, description="How often `fraudx serve` pulls from each peer node."
     )
-    publish_worker_bytes: int = Field(
-        default=8_000_000,
-        ge=0,
-        description="A publishing backlog larger than this (bytes of registry changes, "
-        "a bulk import's) is published as STIX in a worker process beside `fraudx serve`; "
-        "0: always in the server's own process.",
-    )
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified API token is trusted without the DB."
     )
