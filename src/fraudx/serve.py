@@ -50,7 +50,7 @@ def run_node(node: Node, host: str, port: int, log_level: str = "info") -> None:
 
 
 def _log_beside_uvicorn(level: str) -> None:
-    """The node's own log lines (peers synced, a publishing worker's work, failures) on
+    """The node's own log lines (what each peer sync brought, failures and retries) on
     stderr at the server's level, written as uvicorn writes its own."""
     logger = logging.getLogger("fraudx")
     if not logger.handlers:
