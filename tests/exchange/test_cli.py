@@ -95,7 +95,8 @@ def test_federation_demo_sets_up_six_peered_nodes(
     assert code == 0
     printed = capsys.readouterr().err
     assert "http://127.0.0.1:18704/api/v1/lookup" in printed  # the Thai node
-    assert "reported by KH-GCNP" in printed  # the lead agencies of `fraudx demo`
+    assert '"countries": ["KH"]' in printed  # what the Thai bank's look-up answers
+    assert "KH-GCNP" in printed  # the lead agencies of `fraudx demo`
     from fraudx.exchange.demo import COUNTRIES, _settings
 
     for country in COUNTRIES:

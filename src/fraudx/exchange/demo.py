@@ -116,7 +116,11 @@ def run_federation(host: str, port: int, home: Path, no_serve: bool) -> None:
         f"'{urls['TH']}/api/v1/lookup?kind=phone&value=%2B85512345678'",
         markup=False,
     )
-    err.print(f"  (within about a second the Thai node lists it, reported by {LEAD['KH']})\n")
+    err.print(
+        '  (within about a second the Thai bank sees it listed, "countries": ["KH"]; a partner '
+        f"is not told which agency reported it, {LEAD['KH']})\n",
+        markup=False,
+    )
     err.print("  Per node: FRAUDX_HOME=<dir> fraudx peer list   shows each peer's last sync.\n")
     if no_serve:
         return
