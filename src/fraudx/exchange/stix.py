@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from fraudx.platform.ids import uuid_text
 
@@ -135,12 +135,6 @@ def parse_simple_pattern(pattern: str) -> tuple[str, str] | None:
     return KIND_OF_TYPE[match.group(1)], value
 
 
-class ReportFields(Protocol):
-    """A registry row read by column name: a dict, or the SQLite driver's own row."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
-
-
 class Provenance(NamedTuple):
     """Where a report comes from, as carried in FraudX's property extension (a tuple:
     made for each of 100,000 reports a bulk publish)."""
@@ -154,7 +148,7 @@ class Provenance(NamedTuple):
 
 
 def indicator_object(
-    report: ReportFields,
+    report: Mapping[str, Any],
     provenance: Provenance,
     status: str,
     stamp: Callable[[Any], str] = timestamp,

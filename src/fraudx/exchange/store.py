@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -26,7 +26,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from fraudx.exchange import stix
 from fraudx.platform.agencies.store import agencies
 from fraudx.platform.clock import sqlite_time_text
 from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
@@ -225,15 +224,14 @@ _REPORTS_SQL = (
 )
 
 
-def reports_to_publish(session: Session, ids: Sequence[str]) -> list[stix.ReportFields]:
+def reports_to_publish(session: Session, ids: Sequence[str]) -> list[Mapping[str, Any]]:
     """The registry rows of ``ids`` with their agency's kind and name. On SQLite through
     the driver itself, times as its text (``stix.timestamp_of_sqlite`` writes them):
     SQLAlchemy's rows and six time conversions a row were a fifth of publishing."""
     if session.get_bind().dialect.name == "sqlite":
         driver = session.connection().connection.driver_connection
         assert isinstance(driver, sqlite3.Connection)
-        marks = ", ".join("?" * len(ids))
-        rows = driver.execute(_REPORTS_SQL.format(marks=marks), tuple(ids)).fetchall()
+        rows = driver.execute(_REPORTS_SQL.format(marks=_marks(ids)), tuple(ids)).fetchall()
         return [dict(zip(_NAMES, row, strict=True)) for row in rows]
     c = indicators.c
     query = (
@@ -245,7 +243,7 @@ def reports_to_publish(session: Session, ids: Sequence[str]) -> list[stix.Report
         .join(agencies, agencies.c.code == c.agency_code)
         .where(c.id.in_(list(ids)))
     )
-    return [row._mapping for row in session.execute(query)]
+    return [dict(row._mapping) for row in session.execute(query)]
 
 
 def approved_ids(session: Session, indicator_ids: Sequence[str]) -> set[str]:

@@ -57,8 +57,6 @@ class IdFactory:
             first = self._claim(now_ms, count)
         # An id is its millisecond's prefix, version 7 and the counter, then the random
         # half: made as text, without an int of 128 bits or a uuid.UUID for each.
-        if count == 1:
-            return [f"{_prefix(first >> 12)}{_COUNTERS[first & 0xFFF]}-{digits[:4]}-{digits[4:]}"]
         prefix = {ms: _prefix(ms) for ms in range(first >> 12, (first + count - 1 >> 12) + 1)}
         return [
             f"{prefix[s >> 12]}{_COUNTERS[s & 0xFFF]}-{digits[j : j + 4]}-{digits[j + 4 : j + 16]}"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
-from fraudx.registry.model import Indicator, RevokeReason, Status
+from fraudx.registry.model import Indicator
 from fraudx.registry.origin import PeerReport
 from fraudx.registry.rows import INSERT_COLUMNS, row_times, tags_column, time_of
 from fraudx.registry.store.reports import bulk_insert, row_values, update_of
@@ -117,14 +117,11 @@ def insert_held(session: Session, reports: Sequence[tuple[str, PeerReport]]) -> 
             None,  # case_ref: not exchanged
             r.description,
             tags_column(r.tags),
-            # revoked_reason and revoked_at, as PeerReport has them
-            *((_OTHER, when(r.updated_at)) if r.status is Status.REVOKED else (None, None)),
+            str(r.revoked_reason) if r.revoked_reason else None,
+            when(r.revoked_at) if r.revoked_at else None,
             r.origin_node,
             r.origin_id,
         )
         for local_id, r in reports
     ]
     bulk_insert(session, "indicators", _COLUMNS, rows)
-
-
-_OTHER = str(RevokeReason.OTHER)
