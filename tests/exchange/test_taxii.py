@@ -133,7 +133,20 @@ def test_paging_filters_manifest_and_versions(node: Node, client: TestClient) ->
         client.get(url, params={"match[type]": "malware"}, headers=headers).json()["objects"] == []
     )
     manifest = client.get(f"/taxii2/api/collections/{ALL}/manifest/", headers=headers).json()
+    # Pages list their objects in the order they were added, as the manifest does.
     assert [m["id"] for m in manifest["objects"]] == seen
+    first_page = client.get(url, params={"limit": 3}, headers=headers)
+    assert first_page.headers["X-TAXII-Date-Added-First"] == manifest["objects"][0]["date_added"]
+    assert first_page.headers["X-TAXII-Date-Added-Last"] == manifest["objects"][2]["date_added"]
+    version = manifest["objects"][4]["version"]
+    by_version = client.get(url, params={"match[version]": version}, headers=headers).json()
+    assert {o["modified"] for o in by_version["objects"]} == {version}
+    assert seen[4] in [o["id"] for o in by_version["objects"]]
+    never = "2001-01-01T00:00:00.000000Z"
+    assert client.get(url, params={"match[version]": never}, headers=headers).json() == {
+        "more": False,
+        "objects": [],
+    }
     versions = client.get(f"{url}{seen[0]}/versions/", headers=headers).json()
     assert versions["versions"] == [one_modified(client, url, seen[0], headers)]
     assert (

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import orjson
 from fastapi import APIRouter, Request, Response
 
 from fraudx.exchange import stix
-from fraudx.exchange.model import STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, ObjectsPage, taxii_error
+from fraudx.exchange.model import (
+    STIX_MEDIA_TYPE,
+    TAXII_MEDIA_TYPE,
+    ObjectsPage,
+    PageText,
+    taxii_error,
+)
 from fraudx.exchange.service import ExchangeService
 from fraudx.exchange.signing import (
     ACCEPT_SIGNATURE_HEADER,
@@ -163,9 +169,17 @@ async def collection(request: Request, collection: str) -> Response:
     return await _handle(request, work)
 
 
-async def _page(
-    request: Request, principal: Principal, collection: str, object_id: str | None = None
-) -> ObjectsPage:
+class _Filters(NamedTuple):
+    """What a request's parameters ask of a collection's objects."""
+
+    added_after: datetime | None
+    ids: tuple[str, ...] | None
+    versions: tuple[datetime, ...] | None  # None: every version (FraudX keeps the latest)
+    limit: int
+    none: bool  # the request asks for types or specs FraudX does not serve
+
+
+def _filters(request: Request, object_id: str | None = None) -> _Filters:
     params = request.query_params
     after = _timestamp("added_after", params.get("added_after"))
     cursor = _timestamp("next", params.get("next"))
@@ -174,24 +188,53 @@ async def _page(
     ids = (object_id,) if object_id else _list(params.get("match[id]"))
     types = _list(params.get("match[type]"))
     specs = _list(params.get("match[spec_version]"))
+    none = (types is not None and "indicator" not in types) or (
+        specs is not None and "2.1" not in specs
+    )
+    wanted = _list(params.get("match[version]"))
+    versions = None
+    if wanted and not {"last", "first", "all"} & set(wanted):
+        versions = tuple(v for v in (_timestamp("match[version]", w) for w in wanted) if v)
+    return _Filters(after, ids, versions, _limit(params.get("limit")), none)
+
+
+async def _page(
+    request: Request, principal: Principal, collection: str, object_id: str | None = None
+) -> ObjectsPage:
+    f = _filters(request, object_id)
     exchange = exchange_of(request)
     page = await anyio.to_thread.run_sync(
         lambda: exchange.objects(
-            principal, collection, added_after=after, ids=ids, limit=_limit(params.get("limit"))
+            principal,
+            collection,
+            added_after=f.added_after,
+            ids=f.ids,
+            versions=f.versions,
+            limit=f.limit,
         )
     )
-    if (types is not None and "indicator" not in types) or (
-        specs is not None and "2.1" not in specs
-    ):
-        return ObjectsPage([], False)
-    versions = _list(params.get("match[version]"))
-    if versions and not {"last", "first", "all"} & set(versions):
-        wanted = {_timestamp("match[version]", v) for v in versions}
-        page = ObjectsPage([r for r in page.records if r[3] in wanted], page.more)
-    return page
+    return ObjectsPage([], False) if f.none else page
 
 
-def _page_headers(page: ObjectsPage) -> dict[str, str]:
+async def _page_text(
+    request: Request, principal: Principal, collection: str, object_id: str | None = None
+) -> PageText:
+    f = _filters(request, object_id)
+    exchange = exchange_of(request)
+    page = await anyio.to_thread.run_sync(
+        lambda: exchange.objects_text(
+            principal,
+            collection,
+            added_after=f.added_after,
+            ids=f.ids,
+            versions=f.versions,
+            limit=f.limit,
+        )
+    )
+    return PageText("", 0, None, None, False) if f.none else page
+
+
+def _page_headers(page: ObjectsPage | PageText) -> dict[str, str]:
     if page.first is None or page.last is None:
         return {}
     return {
@@ -200,19 +243,19 @@ def _page_headers(page: ObjectsPage) -> dict[str, str]:
     }
 
 
-def _envelope(page: ObjectsPage) -> bytes:
+def _envelope(page: PageText) -> bytes:
     head = (
         b'{"more":true,"next":"%s",' % stix.timestamp(page.last).encode()
         if page.more and page.last
         else b'{"more":false,'
     )
-    return head + b'"objects":[' + ",".join(r[1] for r in page.records).encode("utf-8") + b"]}"
+    return head + b'"objects":[' + page.objects.encode("utf-8") + b"]}"
 
 
 @router.get("/api/collections/{collection}/objects/")
 async def get_objects(request: Request, collection: str) -> Response:
     async def work(principal: Principal) -> Response:
-        page = await _page(request, principal, collection)
+        page = await _page_text(request, principal, collection)
         return _signed(request, _envelope(page), headers=_page_headers(page))
 
     return await _handle(request, work)
@@ -231,7 +274,9 @@ async def _object_page(
 @router.get("/api/collections/{collection}/objects/{object_id}/")
 async def get_object(request: Request, collection: str, object_id: str) -> Response:
     async def work(principal: Principal) -> Response:
-        page = await _object_page(request, principal, collection, object_id)
+        page = await _page_text(request, principal, collection, object_id)
+        if not page.size:
+            raise errors.NotFound(f"no object {object_id} in this collection")
         return _signed(request, _envelope(page), headers=_page_headers(page))
 
     return await _handle(request, work)

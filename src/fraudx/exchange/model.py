@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from fraudx.exchange import stix
 from fraudx.identifiers import IdentifierKind
@@ -43,6 +43,16 @@ class ObjectsPage:
     @property
     def last(self) -> datetime | None:
         return self.records[-1][2] if self.records else None
+
+
+class PageText(NamedTuple):
+    """A page of objects as one text: their bodies, comma-separated, oldest first."""
+
+    objects: str
+    size: int  # how many objects
+    first: datetime | None
+    last: datetime | None
+    more: bool
 
 
 def _text(obj: Mapping[str, Any], key: str) -> str:

@@ -24,6 +24,7 @@ from fraudx.exchange import store
 from fraudx.exchange.interop import Mapped, map_bundle
 from fraudx.exchange.model import (
     ObjectsPage,
+    PageText,
     Parsed,
     collection_id,
     parse_objects,
@@ -154,23 +155,51 @@ class ExchangeService:
         *,
         added_after: datetime | None = None,
         ids: tuple[str, ...] | None = None,
+        versions: tuple[datetime, ...] | None = None,
         limit: int = 1000,
     ) -> ObjectsPage:
+        query = self._query(principal, collection, added_after, ids, versions, limit)
+        with collector_paused(), self._db.read() as session:
+            rows = store.select_objects(session, query)
+        return ObjectsPage(rows[:limit], len(rows) > limit)
+
+    def objects_text(
+        self,
+        principal: Principal,
+        collection: str,
+        *,
+        added_after: datetime | None = None,
+        ids: tuple[str, ...] | None = None,
+        versions: tuple[datetime, ...] | None = None,
+        limit: int = 1000,
+    ) -> PageText:
+        """``objects``' page with the bodies already joined, as a TAXII envelope lists them."""
+        query = self._query(principal, collection, added_after, ids, versions, limit)
+        with self._db.read() as session:
+            return store.select_text(session, query)
+
+    def _query(
+        self,
+        principal: Principal,
+        collection: str,
+        added_after: datetime | None,
+        ids: tuple[str, ...] | None,
+        versions: tuple[datetime, ...] | None,
+        limit: int,
+    ) -> store.ObjectQuery:
         grant = self.grant(principal, collection)
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput("limit", f"must be 1 to {MAX_PAGE}")
-        query = store.ObjectQuery(
+        return store.ObjectQuery(
             grant.group,
             grant.tlps,
             grant.categories,
             grant.approved_only,
             added_after,
             ids,
+            versions,
             limit,
         )
-        with collector_paused(), self._db.read() as session:
-            rows = store.select_objects(session, query)
-        return ObjectsPage(rows[:limit], len(rows) > limit)
 
     # --- receiving (push) -------------------------------------------------------------
 
