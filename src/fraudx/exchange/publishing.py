@@ -95,32 +95,34 @@ class Publishing:
         stamp = stix.timestamp_of_sqlite if sqlite else stix.timestamp
         modified_of = functools.cache(stix.parse_timestamp)  # a batch shares a few instants
 
+        group_of = self.policy.group_of
         for start in range(0, len(ids), 5000):
             for m in store.reports_to_publish(session, ids[start : start + 5000]):
                 if m["origin_node"] is not None:
                     # Imported: never passed on. Tested here, not in SQL, where SQLite
                     # would walk every local report through the origin index instead.
                     continue
+                id_ = m["id"]
                 provenance = stix.Provenance(
                     self.node_id,
-                    m["id"],
+                    id_,
                     m["agency_code"],
                     m["agency_kind"],
                     m["agency_name"],
                     m["country"],
                 )
-                tags = [t for t in (m["tags"] or "").split(";") if t]
                 obj = stix.indicator_object(m, provenance, m["status"], stamp)
+                # Positional: this runs for each of 100,000 reports a bulk publish.
                 objects.append(
                     store.Published(
-                        stix_id=obj["id"],
-                        indicator_id=m["id"],
-                        sharing_group=self.policy.group_of(tags),
-                        tlp=m["tlp"],
-                        category=m["category"],
-                        approved=m["id"] in approved,
-                        modified=modified_of(obj["modified"]) if sqlite else m["updated_at"],
-                        body=orjson.dumps(obj).decode("utf-8"),
+                        obj["id"],
+                        id_,
+                        group_of((m["tags"] or "").split(";")),
+                        m["tlp"],
+                        m["category"],
+                        id_ in approved,
+                        modified_of(obj["modified"]) if sqlite else m["updated_at"],
+                        orjson.dumps(obj).decode("utf-8"),
                     )
                 )
         return objects

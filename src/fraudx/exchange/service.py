@@ -20,7 +20,7 @@ import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
-from fraudx.exchange import store
+from fraudx.exchange import stix, store
 from fraudx.exchange.interop import Mapped, map_bundle
 from fraudx.exchange.model import (
     ObjectsPage,
@@ -124,7 +124,8 @@ class ExchangeService:
             me = principal.token_id or principal.actor
             if any((token or actor) == me for actor, token in authors):
                 raise NotPermitted("the two-person rule needs a second analyst to approve")
-            store.approve(session, indicator_id, principal.actor, self._clock.now())
+            stix_id = stix.indicator_id(self.node_id, indicator_id)
+            store.approve(session, indicator_id, stix_id, principal.actor, self._clock.now())
             self._platform.audit.record(session, principal, "exchange.approve", indicator_id)
 
     # --- serving peers ----------------------------------------------------------------
