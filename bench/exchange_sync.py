@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,12 @@ def wait_ready(url: str) -> None:
                 time.sleep(0.05)
 
 
+def published_so_far(home: Path) -> int:
+    """How many objects A has published (read beside its server, as SQLite allows)."""
+    with sqlite3.connect(f"file:{home / 'fraudx.sqlite3'}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT count(*) FROM exchange_objects").fetchone()[0])
+
+
 def pull_until(syncer: Syncer, peer: Peer, page: int, shared: int) -> SyncResult:
     """Pull again and again (as B's sync task does) until B holds all ``shared`` objects."""
     total = SyncResult(peer.name)
@@ -153,6 +160,7 @@ def main() -> None:
             if args.pipelined:
                 wait_ready(url)
                 ready_s = time.perf_counter() - started
+                early = published_so_far(work / "kh")
                 result = pull_until(syncer, peer, args.page, shared)
                 pull_s = time.perf_counter() - started
             else:
@@ -179,6 +187,9 @@ def main() -> None:
             # Not the target's figure: the same run from the moment A answers, for
             # telling exchange work from a server's start-up (reported beside it).
             line["after_ready_objects_per_s"] = round(result.created / (pull_s - ready_s))
+            # How much of A's publishing that figure leaves out: what A published during
+            # its start-up, before it answered.
+            line["published_before_ready"] = early
         else:
             line |= {
                 "publish_s": round(publish_s, 2),
