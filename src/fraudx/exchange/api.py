@@ -231,7 +231,7 @@ async def _page_text(
             limit=f.limit,
         )
     )
-    return PageText("", 0, None, None, False) if f.none else page
+    return PageText(b"", 0, None, None, False) if f.none else page
 
 
 def _page_headers(page: ObjectsPage | PageText) -> dict[str, str]:
@@ -249,7 +249,7 @@ def _envelope(page: PageText) -> bytes:
         if page.more and page.last
         else b'{"more":false,'
     )
-    return head + b'"objects":[' + page.objects.encode("utf-8") + b"]}"
+    return b"".join((head, b'"objects":[', page.objects, b"]}"))
 
 
 @router.get("/api/collections/{collection}/objects/")

@@ -46,9 +46,10 @@ class ObjectsPage:
 
 
 class PageText(NamedTuple):
-    """A page of objects as one text: their bodies, comma-separated, oldest first."""
+    """A page of objects as one text: their bodies, comma-separated, oldest first, in
+    UTF-8 (as it is sent)."""
 
-    objects: str
+    objects: bytes
     size: int  # how many objects
     first: datetime | None
     last: datetime | None

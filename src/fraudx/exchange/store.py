@@ -313,19 +313,21 @@ def select_text(session: Session, query: ObjectQuery) -> PageText:
     objects is 6 MB of text, and 5,000 rows made in Python cost twice as much."""
     if session.get_bind().dialect.name == "sqlite":
         where, params = _where_sqlite(query)
-        # A subquery with LIMIT is not flattened: group_concat reads it in its order.
+        # A subquery with LIMIT is not flattened: group_concat reads it in its order. As
+        # a BLOB: the UTF-8 bytes as they are, which the driver would decode into a str
+        # for the response to encode again (a fifth of serving a page).
         text, count, first, last = (
             session.connection()
             .exec_driver_sql(
-                "SELECT group_concat(body, ','), count(*), min(date_added), max(date_added) "  # noqa: S608
-                "FROM (SELECT body, date_added FROM exchange_objects "
+                "SELECT CAST(group_concat(body, ',') AS BLOB), count(*), min(date_added), "  # noqa: S608
+                "max(date_added) FROM (SELECT body, date_added FROM exchange_objects "
                 f"WHERE {where} ORDER BY date_added LIMIT ?)",
                 (*params, query.limit),
             )
             .one()
         )
         if not count:
-            return PageText("", 0, None, None, False)
+            return PageText(b"", 0, None, None, False)
         more = (
             session.connection()
             .exec_driver_sql(
@@ -345,14 +347,17 @@ def select_text(session: Session, query: ObjectQuery) -> PageText:
     )
     text, count, first, last = session.execute(
         select(
-            func.string_agg(page.c.body, aggregate_order_by(literal(","), page.c.date_added)),
+            func.convert_to(
+                func.string_agg(page.c.body, aggregate_order_by(literal(","), page.c.date_added)),
+                "UTF8",
+            ),
             func.count(),
             func.min(page.c.date_added),
             func.max(page.c.date_added),
         )
     ).one()
     if not count:
-        return PageText("", 0, None, None, False)
+        return PageText(b"", 0, None, None, False)
     more = session.execute(
         select(c.stix_id).where(*_where(query), c.date_added > last).limit(1)
     ).first()
