@@ -202,12 +202,21 @@ class LookupIndex:
                     entries[key] = old + record
                 self.reports_count += 1
 
-    def apply(self, changes: Iterable[ReportChange], position: int | None = None) -> None:
-        """Apply changes in event order; active reports are put, others taken out."""
+    def apply(
+        self,
+        changes: Iterable[ReportChange],
+        position: int | None = None,
+        *,
+        after: int | None = None,
+    ) -> None:
+        """Apply changes in event order; active reports are put, others taken out. They
+        are the events up to ``position``; given ``after``, those after it only, so that
+        the index moves to ``position`` only if it had reached ``after`` already."""
         with self._write:
             for change in changes:
                 self._apply_one(change)
-            if position is not None and position > self.position:
+            reached = after is None or self.position >= after
+            if position is not None and position > self.position and reached:
                 self.position = position
 
     def _apply_one(self, change: ReportChange) -> None:
