@@ -51,6 +51,19 @@ class IndexedReport:
     half_life_days: int
 
 
+def _uuid_bytes(text: str) -> bytes:
+    """``uuid.UUID(text).bytes``, at a third of the cost for an id in its usual form."""
+    digits = text.replace("-", "")
+    if len(digits) == 32:
+        try:
+            raw = bytes.fromhex(digits)
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:
+            return raw
+    return uuid.UUID(text).bytes  # other spellings (braces, urn:), or the error
+
+
 class LookupIndex:
     def __init__(self, categories: Categories) -> None:
         self._categories = categories
@@ -220,7 +233,7 @@ class LookupIndex:
                 self.position = position
 
     def _apply_one(self, change: ReportChange) -> None:
-        raw_id = uuid.UUID(change.id).bytes
+        raw_id = _uuid_bytes(change.id)
         old = self._entries.get(change.key, b"")
         kept = b"".join(
             old[i : i + _RECORD.size]
