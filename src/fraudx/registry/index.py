@@ -235,12 +235,15 @@ class LookupIndex:
     def _apply_one(self, change: ReportChange) -> None:
         raw_id = _uuid_bytes(change.id)
         old = self._entries.get(change.key, b"")
-        kept = b"".join(
-            old[i : i + _RECORD.size]
-            for i in range(0, len(old), _RECORD.size)
-            if old[i : i + 16] != raw_id
-        )
-        removed = (len(old) - len(kept)) // _RECORD.size
+        if old:
+            kept = b"".join(
+                old[i : i + _RECORD.size]
+                for i in range(0, len(old), _RECORD.size)
+                if old[i : i + 16] != raw_id
+            )
+            removed = (len(old) - len(kept)) // _RECORD.size
+        else:  # a new key, as most of a pull's are
+            kept, removed = b"", 0
         if change.active:
             kept += _RECORD.pack(
                 raw_id,
