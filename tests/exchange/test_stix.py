@@ -11,7 +11,9 @@ from stix2validator import ValidationOptions, validate_instance
 
 from fraudx.exchange import stix
 from fraudx.exchange.model import peer_report
+from fraudx.identifiers import IdentifierKind
 from fraudx.platform.errors import InvalidInput
+from fraudx.registry.model import Status, Tlp
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 VALUES = {
@@ -106,6 +108,39 @@ def test_read_back_exactly(kind: str) -> None:
     assert (back.origin_node, back.origin_id) == ("kh", PROVENANCE.origin_id)
     assert back.updated_at == NOW + timedelta(seconds=1)
     assert back.tags == ("myawaddy", "group:cn-mm-th")
+
+
+def test_every_field_is_read_into_its_own_place() -> None:
+    # peer_report builds its tuple by position: distinct values catch a field misplaced.
+    obj = stix.indicator_object(_report("phone") | {"confidence": 61}, PROVENANCE, "active")
+    ext = obj["extensions"][stix.EXTENSION_ID]
+    at = {k: NOW + timedelta(minutes=i) for i, k in enumerate(("vf", "vu", "fs", "ls", "c", "m"))}
+    obj |= {"valid_from": stix.timestamp(at["vf"]), "valid_until": stix.timestamp(at["vu"])}
+    obj |= {"created": stix.timestamp(at["c"]), "modified": stix.timestamp(at["m"])}
+    ext |= {"first_seen": stix.timestamp(at["fs"]), "last_seen": stix.timestamp(at["ls"])}
+    assert peer_report(obj, "kh")._asdict() == {
+        "origin_node": "kh",
+        "origin_id": PROVENANCE.origin_id,
+        "kind": IdentifierKind.PHONE,
+        "value": VALUES["phone"],
+        "category": "scam_call",
+        "confidence": 61,
+        "tlp": Tlp.AMBER,
+        "status": Status.ACTIVE,
+        "agency_code": "KH-GCNP",
+        "country": "KH",
+        "valid_from": at["vf"],
+        "valid_until": at["vu"],
+        "first_seen": at["fs"],
+        "last_seen": at["ls"],
+        "created_at": at["c"],
+        "updated_at": at["m"],
+        "description": "calls posing as the bank",
+        "tags": ("myawaddy", "group:cn-mm-th"),
+        "region": "KH",
+        "agency_kind": "police",
+        "agency_name": "GCNP",
+    }
 
 
 def test_a_peer_cannot_speak_for_another_node_or_send_red() -> None:

@@ -278,6 +278,37 @@ def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) 
     assert node.exchange.import_objects("kh", "kh", _all_objects(kh)).outcome.unchanged == 12
 
 
+def test_a_report_first_seen_revoked_is_stored_revoked(
+    kh: Node, node: Node, in_process: InProcess
+) -> None:
+    """Rows of new reports leave NULL columns out where the batch allows: a revoked one
+    among active ones still gets its revocation, the others none; case_ref stays NULL."""
+    from sqlalchemy import select
+
+    from fraudx.registry.store import indicators as t
+
+    in_process.serve(kh)
+    peer(node, kh)
+    ids = [report(kh, f"+85512{810000 + n}") for n in range(3)]
+    clock = kh.platform.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=1))
+    kh.registry.revoke(analyst(kh), ids[1], "resolved")
+    kh.exchange.publish_all()
+    [result] = in_process.syncer(node).sync_all()
+    assert (result.error, result.created) == (None, 3)
+    columns = (t.c.origin_id, t.c.status, t.c.revoked_reason, t.c.revoked_at, t.c.updated_at)
+    with node.platform.db.read() as session:
+        query = select(*columns, t.c.case_ref).where(t.c.origin_node == "kh")
+        rows = {r[0]: r[1:] for r in session.execute(query)}
+    revoked_at = START + timedelta(minutes=1)
+    assert rows == {
+        ids[0]: ("active", None, None, START, None),
+        ids[1]: ("revoked", "other", revoked_at, revoked_at, None),
+        ids[2]: ("active", None, None, START, None),
+    }
+
+
 def test_published_times_are_the_registrys_on_either_database(node: Node) -> None:
     """SQLite's rows are read as its text, PostgreSQL's as datetimes: the same STIX."""
     import orjson

@@ -380,6 +380,32 @@ def test_a_second_process_sees_changes_through_the_outbox(
         other.close()
 
 
+def test_own_changes_are_read_back_only_if_others_came_before_them(
+    node: Node, agencies: Agencies, settings: object, clock: ManualClock
+) -> None:
+    from fraudx.platform.ids import IdFactory
+    from fraudx.platform.settings import Settings
+
+    assert isinstance(settings, Settings)
+    other = Node.open(settings, clock=clock, ids=IdFactory(clock))
+    try:
+        police = agencies.principal("TH-CCIB", Role.ANALYST)
+        bank = agencies.principal("TH-KBANK", Role.PARTNER)
+        node.index.ensure_built()
+        node.registry.submit(police, ACCOUNT)
+        assert node.lookups.lookup(bank, "bank_account", CANONICAL).listed
+        assert node.index.follow() == 0  # applied on commit, counted as read
+        # Another process's event comes first: the follower reads both, in order.
+        phone = {"kind": "phone", "category": "scam_call"}
+        other.registry.submit(police, phone | {"value": "0812345678"})
+        node.registry.submit(police, phone | {"value": "0812345679"})
+        assert node.index.follow() == 2
+        assert node.lookups.lookup(bank, "phone", "0812345678").listed
+        assert node.index.follow() == 0
+    finally:
+        other.close()
+
+
 def test_unknown_indicator_is_not_found(node: Node, agencies: Agencies) -> None:
     with pytest.raises(NotFound):
         node.registry.get(agencies.principal("TH-CCIB", Role.ANALYST), "01a21558-0000-7000-8000-0")

@@ -85,6 +85,10 @@ def _time(obj: Mapping[str, Any], key: str, memo: dict[str, datetime]) -> dateti
 _KINDS = {k.value: k for k in IdentifierKind}
 _STATUSES = {s.value: s for s in Status}
 _TLPS = {t.value: t for t in Tlp}
+_TLP_OF_MARKING = stix.TLP_OF_MARKING
+#: PeerReport from a tuple of its fields in order: a 21-field NamedTuple built by name
+#: costs more than the rest of reading an object.
+_new_report = tuple.__new__
 
 
 def peer_report(
@@ -100,7 +104,12 @@ def peer_report(
     if origin != signer:
         raise InvalidInput("origin_node", f"{origin!r} is not the signing node {signer!r}")
     origin_id = _text(ext, "origin_id")
-    tlp = stix.tlp_of(obj)
+    refs = obj.get("object_marking_refs")
+    tlp: str | None
+    if refs.__class__ is list and len(refs) == 1 and refs[0] in _TLP_OF_MARKING:
+        tlp = _TLP_OF_MARKING[refs[0]]  # the usual single marking, without the ranking
+    else:
+        tlp = stix.tlp_of(obj)
     if tlp is None or tlp != ext.get("tlp"):
         raise InvalidInput("object_marking_refs", "no TLP marking, or not the extension's")
     if tlp == "RED":
@@ -111,10 +120,12 @@ def peer_report(
     status = _STATUSES.get(_text(ext, "status"))
     if status is None:
         raise InvalidInput("extensions", f"{ext['status']!r} is not a valid Status")
-    try:
-        confidence = int(obj.get("confidence", 50))
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput("extensions", str(exc)) from None
+    confidence = obj.get("confidence", 50)
+    if confidence.__class__ is not int or not 0 <= confidence <= 100:
+        try:
+            confidence = max(0, min(100, int(confidence)))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("extensions", str(exc)) from None
     if obj.get("revoked") is True:
         status = Status.REVOKED
     memo = {} if memo is None else memo
@@ -122,29 +133,33 @@ def peer_report(
     tags = ext.get("tags") or []
     description = obj.get("description")
     region = ext.get("region")
-    # Fields in the order they were always read, so that the first bad one is reported.
-    return PeerReport(
-        origin_node=origin,
-        origin_id=origin_id,
-        kind=kind,
-        value=_text(ext, "value"),
-        category=_text(ext, "category")[:40],
-        confidence=max(0, min(100, confidence)),
-        tlp=_TLPS[tlp],
-        status=status,
-        agency_code=_text(ext, "agency")[:40],
-        country=_text(ext, "country")[:2],
-        valid_from=_time(obj, "valid_from", memo),
-        valid_until=_time(obj, "valid_until", memo),
-        first_seen=_time(ext, "first_seen", memo),
-        last_seen=_time(ext, "last_seen", memo),
-        created_at=_time(obj, "created", memo),
-        updated_at=modified,
-        description=description if isinstance(description, str) else None,
-        tags=tuple([t[:64] for t in tags if isinstance(t, str)][:20]) if tags else (),
-        region=region if isinstance(region, str) else None,
-        agency_kind=str(ext.get("agency_kind") or ""),
-        agency_name=str(ext.get("agency_name") or ""),
+    # Fields in the order they were always read, so that the first bad one is reported;
+    # by position, in PeerReport's order.
+    return _new_report(
+        PeerReport,
+        (
+            origin,  # origin_node
+            origin_id,
+            kind,
+            _text(ext, "value"),
+            _text(ext, "category")[:40],
+            confidence,
+            _TLPS[tlp],
+            status,
+            _text(ext, "agency")[:40],  # agency_code
+            _text(ext, "country")[:2],
+            _time(obj, "valid_from", memo),
+            _time(obj, "valid_until", memo),
+            _time(ext, "first_seen", memo),
+            _time(ext, "last_seen", memo),
+            _time(obj, "created", memo),  # created_at
+            modified,  # updated_at
+            description if isinstance(description, str) else None,
+            tuple([t[:64] for t in tags if isinstance(t, str)][:20]) if tags else (),
+            region if isinstance(region, str) else None,
+            str(ext.get("agency_kind") or ""),
+            str(ext.get("agency_name") or ""),
+        ),
     )
 
 
@@ -161,15 +176,19 @@ def parse_objects(signer: str, objects: Sequence[Any]) -> Parsed:
     """Read a peer's objects; what cannot be read is listed with its reason."""
     parsed = Parsed([], [], [])
     memo: dict[str, datetime] = {}
+    report, success = parsed.reports.append, parsed.successes.append
     for obj in objects:
-        stix_id = str(obj.get("id")) if isinstance(obj, dict) else "?"
-        if isinstance(obj, dict) and obj.get("type") in CONTEXT_TYPES:
+        if obj.__class__ is not dict and not isinstance(obj, dict):
+            parsed.failures.append(("?", InvalidInput("objects", "not a JSON object").detail))
+            continue
+        stix_id = obj.get("id")
+        if stix_id.__class__ is not str:
+            stix_id = str(stix_id)
+        if obj.get("type") in CONTEXT_TYPES:
             continue  # context every bundle may carry
         try:
-            if not isinstance(obj, dict):
-                raise InvalidInput("objects", "not a JSON object")
-            parsed.reports.append(peer_report(obj, signer, memo))
-            parsed.successes.append(stix_id)
+            report(peer_report(obj, signer, memo))
+            success(stix_id)
         except InvalidInput as exc:
             parsed.failures.append((stix_id, exc.detail))
     return parsed

@@ -261,6 +261,22 @@ def _sizes_statement(session: Session, topics: bool) -> Any:
     return statement
 
 
+_SEQS_OF = select(func.min(outbox.c.seq), func.max(outbox.c.seq), func.count()).where(
+    outbox.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def seq_span(session: Session, ids: Sequence[str]) -> tuple[int, int] | None:
+    """The first and last seq of these events (just written in ``session``) if they are
+    consecutive, nothing else between them; None otherwise or if there are none."""
+    if not ids:
+        return None
+    first, last, count = session.execute(_SEQS_OF, {"ids": list(ids)}).one()
+    if count != len(ids) or last - first + 1 != count:
+        return None
+    return int(first), int(last)
+
+
 def last_seq(session: Session) -> int:
     value = session.execute(select(outbox.c.seq).order_by(outbox.c.seq.desc()).limit(1)).scalar()
     return int(value or 0)

@@ -60,10 +60,20 @@ class IndexKeeper:
                 if not self.built:
                     self.build()
 
-    def apply_local(self, changes: Sequence[dict[str, Any] | bytes]) -> None:
-        """Changes this process just committed (see ``RegistryService._emit``)."""
+    def apply_local(
+        self, changes: Sequence[dict[str, Any] | bytes], span: tuple[int, int] | None = None
+    ) -> None:
+        """Changes this process just committed (see ``RegistryService._emit``). ``span``:
+        the first and last seq of the events that carry them, if consecutive. An index
+        that had applied every event before them then counts them as read: the follower
+        would otherwise read them back (a page of a pull: megabytes of JSON) and apply
+        them a second time."""
         if self.built:
-            self.index.apply(ReportChange.of(change_data(c)) for c in changes)
+            changed = (ReportChange.of(change_data(c)) for c in changes)
+            if span is None:
+                self.index.apply(changed)
+            else:
+                self.index.apply(changed, span[1], after=span[0] - 1)
 
     def follow(self) -> int:
         """Apply every registry event after the index's position; returns how many."""

@@ -388,14 +388,20 @@ class RegistryService:
         ]
         outbox.emit(session, events)
         # This process's own changes reach its look-up index the moment they commit,
-        # without reading them back from the outbox; the follower re-reads them later in
-        # order with everyone else's (applying a change twice is harmless). The listener
-        # lets go of the changes once it has run: a session ends in a reference cycle, so
-        # that what its listeners hold waits for the cycle collector, which bulk work holds
-        # off (a pull kept every page's changes, and collected them all at its end).
+        # without reading them back from the outbox. The follower reads them again only
+        # if the index had not reached them (other events before them still to read):
+        # in order with everyone else's (applying a change twice is harmless). The
+        # listener lets go of the changes once it has run: a session ends in a reference
+        # cycle, so that what its listeners hold waits for the cycle collector, which bulk
+        # work holds off (a pull kept every page's changes, and collected them all at its
+        # end).
+        span = outbox.seq_span(session, [e.id for e in events])
         keeper, pending = self._keeper, [changes]
         event.listen(
-            session, "after_commit", lambda _s: keeper.apply_local(pending.pop()), once=True
+            session,
+            "after_commit",
+            lambda _s: keeper.apply_local(pending.pop(), span),
+            once=True,
         )
 
     def revoke(
