@@ -198,13 +198,19 @@ def _filters(request: Request, object_id: str | None = None) -> _Filters:
     return _Filters(after, ids, versions, _limit(params.get("limit")), none)
 
 
-async def _page(
-    request: Request, principal: Principal, collection: str, object_id: str | None = None
-) -> ObjectsPage:
+async def _read(
+    request: Request,
+    read: Callable[..., Any],
+    principal: Principal,
+    collection: str,
+    object_id: str | None,
+) -> tuple[Any, bool]:
+    """``read`` (the service's ``objects`` or ``objects_text``) with the request's filters,
+    and whether the request asks for types or specs FraudX does not serve. The page is read
+    even then: a collection the caller may not see is refused first."""
     f = _filters(request, object_id)
-    exchange = exchange_of(request)
     page = await anyio.to_thread.run_sync(
-        lambda: exchange.objects(
+        lambda: read(
             principal,
             collection,
             added_after=f.added_after,
@@ -213,25 +219,23 @@ async def _page(
             limit=f.limit,
         )
     )
-    return ObjectsPage([], False) if f.none else page
+    return page, f.none
+
+
+async def _page(
+    request: Request, principal: Principal, collection: str, object_id: str | None = None
+) -> ObjectsPage:
+    read = exchange_of(request).objects
+    page, none = await _read(request, read, principal, collection, object_id)
+    return ObjectsPage([], False) if none else page
 
 
 async def _page_text(
     request: Request, principal: Principal, collection: str, object_id: str | None = None
 ) -> PageText:
-    f = _filters(request, object_id)
-    exchange = exchange_of(request)
-    page = await anyio.to_thread.run_sync(
-        lambda: exchange.objects_text(
-            principal,
-            collection,
-            added_after=f.added_after,
-            ids=f.ids,
-            versions=f.versions,
-            limit=f.limit,
-        )
-    )
-    return PageText(b"", 0, None, None, False) if f.none else page
+    read = exchange_of(request).objects_text
+    page, none = await _read(request, read, principal, collection, object_id)
+    return PageText(b"", 0, None, None, False) if none else page
 
 
 def _page_headers(page: ObjectsPage | PageText) -> dict[str, str]:
