@@ -3,6 +3,8 @@ propagate, a partitioned node catches up exactly, imported reports are not passe
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import httpx
 import pytest
 
 from fraudx.exchange.signing import NodeKey
-from fraudx.exchange.sync import Syncer
+from fraudx.exchange.sync import PeerSync, Syncer, SyncResult
 from fraudx.node import Node
 from fraudx.platform import outbox
 from fraudx.platform.clock import ManualClock
@@ -343,3 +345,42 @@ def test_published_times_are_the_registrys_on_either_database(node: Node) -> Non
         stix.timestamp(held.last_seen),
     )
     assert modified == held.updated_at
+
+
+class _ScriptedSyncer:
+    """Pull results in a given order, one round each; stops the task after the last."""
+
+    def __init__(self, rounds: list[list[SyncResult]], stop: asyncio.Event) -> None:
+        self.rounds, self.stop = rounds, stop
+
+    def sync_all(self) -> list[SyncResult]:
+        results = self.rounds.pop(0)
+        if not self.rounds:
+            self.stop.set()
+        return results
+
+
+def test_a_peer_is_reported_down_from_its_second_failed_pull(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A peer starting a moment after this node (or restarting) is not news; one that
+    stays unreachable is, once, and so is its return."""
+    refused = "http://kh/taxii2: [Errno 111] Connection refused"
+    rounds = [
+        [SyncResult("kh", error=refused), SyncResult("vn", error=refused)],
+        [SyncResult("kh", received=3, created=3), SyncResult("vn", error=refused)],
+        [SyncResult("kh"), SyncResult("vn", error=refused)],
+        [SyncResult("kh"), SyncResult("vn", received=1, created=1)],
+    ]
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = PeerSync(_ScriptedSyncer(rounds, stop), interval=0)  # type: ignore[arg-type]
+        await task._loop(stop, asyncio.Event(), {})
+
+    with caplog.at_level(logging.WARNING, logger="fraudx.exchange"):
+        asyncio.run(run())
+    assert [r.getMessage() for r in caplog.records] == [
+        f"sync with vn failed: {refused}",
+        "sync with vn works again",
+    ]

@@ -227,15 +227,20 @@ class PeerSync:
     async def _loop(
         self, stop: asyncio.Event, nudged: asyncio.Event, failing: dict[str, str]
     ) -> None:
+        missed: dict[str, int] = {}  # failed pulls in a row, by peer
         while not stop.is_set():
             nudged.clear()
             results = await anyio.to_thread.run_sync(self._syncer.sync_all)
             for result in results:
                 if result.error:
-                    if failing.get(result.peer) != result.error:
+                    # Warned from the second failed pull in a row: a peer restarting, or
+                    # starting a moment after this node, is not news.
+                    missed[result.peer] = missed.get(result.peer, 0) + 1
+                    if missed[result.peer] >= 2 and failing.get(result.peer) != result.error:
                         log.warning("sync with %s failed: %s", result.peer, result.error)
-                    failing[result.peer] = result.error
+                        failing[result.peer] = result.error
                     continue
+                missed.pop(result.peer, None)
                 if failing.pop(result.peer, None):
                     log.warning("sync with %s works again", result.peer)
                 if result.received:
