@@ -204,12 +204,16 @@ async def _read(
     principal: Principal,
     collection: str,
     object_id: str | None,
-) -> tuple[Any, bool]:
-    """``read`` (the service's ``objects`` or ``objects_text``) with the request's filters,
-    and whether the request asks for types or specs FraudX does not serve. The page is read
-    even then: a collection the caller may not see is refused first."""
+) -> Any | None:
+    """``read`` (the service's ``objects`` or ``objects_text``) with the request's filters;
+    None where they ask for types or specs FraudX does not serve (once the caller's access
+    to the collection is checked)."""
     f = _filters(request, object_id)
-    page = await anyio.to_thread.run_sync(
+    exchange = exchange_of(request)
+    if f.none:
+        await anyio.to_thread.run_sync(exchange.grant, principal, collection)
+        return None
+    return await anyio.to_thread.run_sync(
         lambda: read(
             principal,
             collection,
@@ -219,23 +223,21 @@ async def _read(
             limit=f.limit,
         )
     )
-    return page, f.none
 
 
 async def _page(
     request: Request, principal: Principal, collection: str, object_id: str | None = None
 ) -> ObjectsPage:
-    read = exchange_of(request).objects
-    page, none = await _read(request, read, principal, collection, object_id)
-    return ObjectsPage([], False) if none else page
+    page = await _read(request, exchange_of(request).objects, principal, collection, object_id)
+    return ObjectsPage([], False) if page is None else page
 
 
 async def _page_text(
     request: Request, principal: Principal, collection: str, object_id: str | None = None
 ) -> PageText:
     read = exchange_of(request).objects_text
-    page, none = await _read(request, read, principal, collection, object_id)
-    return PageText(b"", 0, None, None, False) if none else page
+    page = await _read(request, read, principal, collection, object_id)
+    return PageText(b"", 0, None, None, False) if page is None else page
 
 
 def _page_headers(page: ObjectsPage | PageText) -> dict[str, str]:

@@ -86,9 +86,6 @@ _KINDS = {k.value: k for k in IdentifierKind}
 _STATUSES = {s.value: s for s in Status}
 _TLPS = {t.value: t for t in Tlp}
 _TLP_OF_MARKING = stix.TLP_OF_MARKING
-#: PeerReport from a tuple of its fields in order: a 21-field NamedTuple built by name
-#: costs more than the rest of reading an object.
-_new_report = tuple.__new__
 
 
 def peer_report(
@@ -134,9 +131,9 @@ def peer_report(
     description = obj.get("description")
     region = ext.get("region")
     # Fields in the order they were always read, so that the first bad one is reported;
-    # by position, in PeerReport's order.
-    return _new_report(
-        PeerReport,
+    # by position, in PeerReport's order (a 21-field NamedTuple built by name costs more
+    # than the rest of reading an object).
+    return PeerReport._make(
         (
             origin,  # origin_node
             origin_id,

@@ -125,8 +125,7 @@ class ReportChange(NamedTuple):
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> ReportChange:
-        return _new_change(
-            cls,
+        return cls._make(
             (
                 data["change"],
                 data["id"],
@@ -144,8 +143,6 @@ class ReportChange(NamedTuple):
         )
 
 
-#: ReportChange from a tuple of its fields in order, without passing each by name.
-_new_change = tuple.__new__
 _ACTIVE = Status.ACTIVE.value
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
-from fraudx.registry.model import Indicator
+from fraudx.registry.model import Indicator, Status
 from fraudx.registry.origin import PeerReport
 from fraudx.registry.rows import INSERT_COLUMNS, row_times, tags_column, time_of
 from fraudx.registry.store.reports import bulk_insert, row_values, update_of
@@ -100,6 +100,15 @@ def insert_held(session: Session, reports: Sequence[tuple[str, PeerReport]]) -> 
     if not reports:
         return
     when = row_times(session.get_bind().dialect.name == "sqlite")
+    revoked = any(r.status is Status.REVOKED for _, r in reports)
+
+    def revocation(r: PeerReport) -> tuple[str | None, ...]:
+        if not revoked:
+            return ()  # the batch leaves the two columns out
+        if r.revoked_at is None:
+            return (None, None)
+        return (str(r.revoked_reason), when(r.revoked_at))
+
     rows = [
         (
             local_id,
@@ -122,18 +131,8 @@ def insert_held(session: Session, reports: Sequence[tuple[str, PeerReport]]) -> 
             tags_column(r.tags),
             r.origin_node,
             r.origin_id,
+            *revocation(r),
         )
         for local_id, r in reports
     ]
-    if not any(r.revoked_reason for _, r in reports):
-        bulk_insert(session, "indicators", _COLUMNS, rows)
-        return
-    revocations = [
-        (
-            str(r.revoked_reason) if r.revoked_reason else None,
-            when(r.revoked_at) if r.revoked_at else None,
-        )
-        for _, r in reports
-    ]
-    full = [row + revoked for row, revoked in zip(rows, revocations, strict=True)]
-    bulk_insert(session, "indicators", _REVOKED_COLUMNS, full)
+    bulk_insert(session, "indicators", _REVOKED_COLUMNS if revoked else _COLUMNS, rows)
