@@ -18,11 +18,13 @@ def _event(node: Node, n: int) -> NewEvent:
 def test_events_are_read_in_order_after_a_position(node: Node) -> None:
     db = node.platform.db
     with db.write() as session:
-        outbox.emit(session, [_event(node, n) for n in range(5)])
+        span = outbox.emit(session, [_event(node, n) for n in range(5)])
+        assert outbox.emit(session, []) is None
     with db.read() as session:
         events = outbox.read_after(session, 0)
         assert [e.payload["n"] for e in events] == [0, 1, 2, 3, 4]
         assert [e.seq for e in events] == sorted(e.seq for e in events)
+        assert span == (events[0].seq, events[-1].seq)  # what emit says it wrote
         later = outbox.read_after(session, events[1].seq, limit=2)
         assert [e.payload["n"] for e in later] == [2, 3]
         assert outbox.last_seq(session) == events[-1].seq

@@ -84,21 +84,23 @@ class NewEvent:
     created_at: datetime
 
 
-def emit(session: Session, events: Sequence[NewEvent]) -> None:
-    """Write events in the caller's transaction.
+def emit(session: Session, events: Sequence[NewEvent]) -> tuple[int, int] | None:
+    """Write events in the caller's transaction. Returns the first and last seq they were
+    given if those are consecutive, nothing else between them; None otherwise or if there
+    are none (a reader that had reached the seq before them may count them as read).
 
     On PostgreSQL, sequence values are handed out before commit, so a reader could see
     seq 11 committed while 10 is still in flight and skip 10 for ever. A transaction-scoped
     advisory lock makes outbox writers commit in seq order. SQLite has one writer anyway.
     """
     if not events:
-        return
+        return None
     if session.get_bind().dialect.name == "postgresql" and not session.info.get(OUTBOX_WRITTEN):
         # Once per transaction: a group commit's writes each emit, the lock is held anyway.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
     session.info[OUTBOX_WRITTEN] = True
-    session.execute(
-        insert(outbox),
+    seqs = session.scalars(
+        insert(outbox).returning(outbox.c.seq, sort_by_parameter_order=True),
         [
             {
                 "id": e.id,
@@ -109,7 +111,9 @@ def emit(session: Session, events: Sequence[NewEvent]) -> None:
             }
             for e in events
         ],
-    )
+    ).all()
+    first, last = int(seqs[0]), int(seqs[-1])
+    return (first, last) if last - first + 1 == len(seqs) else None
 
 
 #: Payload bytes a consumer reads per pass at most (always at least one event). A bulk
@@ -259,22 +263,6 @@ def _sizes_statement(session: Session, topics: bool) -> Any:
         statement = (_READ_TOPICS if topics else _READ).with_only_columns(outbox.c.seq, size)
         _SIZES[(dialect, topics)] = statement
     return statement
-
-
-_SEQS_OF = select(func.min(outbox.c.seq), func.max(outbox.c.seq), func.count()).where(
-    outbox.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
-def seq_span(session: Session, ids: Sequence[str]) -> tuple[int, int] | None:
-    """The first and last seq of these events (just written in ``session``) if they are
-    consecutive, nothing else between them; None otherwise or if there are none."""
-    if not ids:
-        return None
-    first, last, count = session.execute(_SEQS_OF, {"ids": list(ids)}).one()
-    if count != len(ids) or last - first + 1 != count:
-        return None
-    return int(first), int(last)
 
 
 def last_seq(session: Session) -> int:

@@ -386,7 +386,7 @@ class RegistryService:
             )
             for i in range(0, len(changes), EVENT_CHANGES)
         ]
-        outbox.emit(session, events)
+        span = outbox.emit(session, events)
         # This process's own changes reach its look-up index the moment they commit,
         # without reading them back from the outbox. The follower reads them again only
         # if the index had not reached them (other events before them still to read):
@@ -395,7 +395,6 @@ class RegistryService:
         # cycle, so that what its listeners hold waits for the cycle collector, which bulk
         # work holds off (a pull kept every page's changes, and collected them all at its
         # end).
-        span = outbox.seq_span(session, [e.id for e in events])
         keeper, pending = self._keeper, [changes]
         event.listen(
             session,
