@@ -13,7 +13,7 @@ import httpx
 import orjson
 
 from fraudx.exchange import stix
-from fraudx.exchange.model import TAXII_MEDIA_TYPE
+from fraudx.exchange.model import TAXII_MEDIA_TYPE, Parsed, read_envelope
 from fraudx.exchange.signing import (
     ACCEPT_SIGNATURE_HEADER,
     BODY_DIGEST,
@@ -23,7 +23,7 @@ from fraudx.exchange.signing import (
     NodeKey,
     verify_body,
 )
-from fraudx.platform.errors import FraudXError
+from fraudx.platform.errors import FraudXError, InvalidInput
 
 PAGE = 5000
 
@@ -37,7 +37,10 @@ class PeerUnavailable(FraudXError):
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    objects: list[dict[str, Any]]
+    """A page of a peer's collection, its objects read into reports."""
+
+    parsed: Parsed
+    received: int  # objects in the page
     more: bool
     last: datetime | None
     node: str
@@ -80,43 +83,54 @@ class PeerClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _checked(self, response: httpx.Response) -> tuple[Any, str]:
-        node = response.headers.get(NODE_HEADER, "")
+    def _verified(self, response: httpx.Response) -> str:
+        """The signing node of a response whose signature holds and which is no error."""
+        node: str = response.headers.get(NODE_HEADER, "")
         verify_body(
             self._public_key, node, response.content, response.headers.get(SIGNATURE_HEADER)
         )
-        data = orjson.loads(response.content)
         if response.status_code >= 400:
+            try:
+                data = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                data = None
             description = data.get("description") if isinstance(data, dict) else None
             raise PeerUnavailable(
                 f"peer answered {response.status_code}: {description or response.text[:200]}"
             )
-        return data, node
+        return node
 
-    def _get(
-        self, path: str, params: dict[str, str] | None = None
-    ) -> tuple[Any, httpx.Response, str]:
+    def _checked(self, response: httpx.Response) -> tuple[Any, str]:
+        node = self._verified(response)
+        return orjson.loads(response.content), node
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> tuple[httpx.Response, str]:
+        """The verified response to a GET, and its signing node."""
         try:
             response = self._http.get(self._base + path, params=params, headers=self._headers)
         except httpx.HTTPError as exc:
             raise PeerUnavailable(f"{self._base}: {exc}") from None
         if response.status_code >= 400 and SIGNATURE_HEADER not in response.headers:
             raise PeerUnavailable(f"{self._base}{path}: HTTP {response.status_code}")
-        data, node = self._checked(response)
-        return data, response, node
+        return response, self._verified(response)
 
     def collections(self) -> tuple[list[dict[str, Any]], str]:
-        data, _, node = self._get("/api/collections/")
-        return list(data.get("collections") or []), node
+        response, node = self._get("/api/collections/")
+        return list(orjson.loads(response.content).get("collections") or []), node
 
     def objects(self, collection: str, added_after: datetime | None, limit: int = PAGE) -> Page:
+        """A page of the collection after ``added_after``, its reports read."""
         params = {"limit": str(limit)}
         if added_after is not None:
             params["added_after"] = stix.timestamp(added_after)
-        data, response, node = self._get(f"/api/collections/{collection}/objects/", params)
+        response, node = self._get(f"/api/collections/{collection}/objects/", params)
+        try:
+            envelope = read_envelope(node, response.content)
+        except InvalidInput as exc:
+            raise PeerUnavailable(f"{self._base}: {exc.detail}") from None
         last_header = response.headers.get("X-TAXII-Date-Added-Last")
         last = stix.parse_timestamp(last_header) if last_header else None
-        return Page(list(data.get("objects") or []), bool(data.get("more")), last, node)
+        return Page(envelope.parsed, envelope.received, envelope.more, last, node)
 
     def push(
         self, collection: str, objects: list[dict[str, Any]], key: NodeKey, node: str

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
@@ -28,6 +27,7 @@ from fraudx.exchange.model import (
     Parsed,
     collection_id,
     parse_objects,
+    read_envelope,
     status_resource,
 )
 from fraudx.exchange.policy import POLICY_FILE, Grant, PeerView, Policy, load_policy
@@ -232,15 +232,9 @@ class ExchangeService:
         self.grant(principal, collection)
         peer = self.check_signed(body, node, signature)
         assert node is not None
-        try:
-            envelope = orjson.loads(body)
-            objects = envelope["objects"]
-            if not isinstance(objects, list):
-                raise TypeError
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            raise InvalidInput("objects", "not a TAXII envelope with a list of objects") from None
-        received = self.import_objects(peer.name, node, objects)
-        if not objects:  # an empty push is a nudge: the peer has news, pull it now
+        envelope = read_envelope(node, body)
+        received = self.store_parsed(peer.name, envelope.parsed)
+        if not envelope.received:  # an empty push is a nudge: the peer has news, pull it now
             for listener in list(self.nudge_listeners):
                 listener(peer.name)
         status_id = self._ids.new()

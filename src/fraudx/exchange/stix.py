@@ -294,8 +294,9 @@ def static_objects() -> list[dict[str, Any]]:
 def tlp_of(obj: Mapping[str, Any]) -> str | None:
     """The TLP of an object from its marking refs (TLP 2.0 or 1.0 ids); None if unmarked."""
     found: str | None = None
-    for ref in obj.get("object_marking_refs") or ():
-        tlp = TLP_OF_MARKING.get(ref) or TLP1_MARKINGS.get(ref)
+    refs = obj.get("object_marking_refs")
+    for ref in refs if isinstance(refs, list) else ():
+        tlp = TLP_OF_MARKING.get(str(ref)) or TLP1_MARKINGS.get(str(ref))
         if tlp and (found is None or _TLP_RANK[tlp] > _TLP_RANK[found]):
             found = tlp
     return found

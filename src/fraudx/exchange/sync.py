@@ -13,14 +13,13 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import anyio
 import httpx
 
 from fraudx.exchange import store
-from fraudx.exchange.client import Page, PeerClient
-from fraudx.exchange.model import Parsed, collection_id, parse_objects
+from fraudx.exchange.client import PeerClient
+from fraudx.exchange.model import collection_id
 from fraudx.exchange.service import ExchangeService
 from fraudx.platform.errors import FraudXError
 from fraudx.platform.memory import collector_paused
@@ -94,25 +93,24 @@ class Syncer:
     ) -> None:
         with self._db.read() as session:
             after = store.cursor(session, peer.name, collection)
-        # The next page is fetched (and its signature checked) while this one is stored:
-        # the peer's work and the network overlap with the local import. The cycle
+        # The next page is fetched, its signature checked and its reports read (in the
+        # prefetch thread) while this one is stored: the peer's work, the network and the
+        # reading overlap with the local import (SQLite and psycopg release the GIL). The cycle
         # collector waits for the whole pull: resumed between pages, it would walk the
         # page being read and the one being stored every time.
         with (
             collector_paused(),
             ThreadPoolExecutor(1, thread_name_prefix="fraudx-pull") as prefetch,
         ):
-            upcoming = prefetch.submit(self._fetch, client, collection, after, page_size)
+            upcoming = prefetch.submit(client.objects, collection, after, page_size)
             while True:
-                page, parsed = upcoming.result()
-                if page.more and page.objects and page.last is not None:
-                    upcoming = prefetch.submit(
-                        self._fetch, client, collection, page.last, page_size
-                    )
+                page = upcoming.result()
+                if page.more and page.received and page.last is not None:
+                    upcoming = prefetch.submit(client.objects, collection, page.last, page_size)
                 if page.node != node_id:
                     raise FraudXError("the peer changed its node id during a pull")
-                received = self._exchange.store_parsed(peer.name, parsed)
-                result.received += len(page.objects)
+                received = self._exchange.store_parsed(peer.name, page.parsed)
+                result.received += page.received
                 result.created += received.outcome.created
                 result.updated += received.outcome.updated
                 result.revoked += received.outcome.revoked
@@ -123,17 +121,8 @@ class Syncer:
                         store.save_cursor(
                             session, peer.name, collection, page.last, self._clock.now()
                         )
-                if not page.more or not page.objects:
+                if not page.more or not page.received:
                     return
-
-    @staticmethod
-    def _fetch(
-        client: PeerClient, collection: str, after: datetime | None, page_size: int
-    ) -> tuple[Page, Parsed]:
-        """One page, its signature checked and its objects read: in the prefetch thread,
-        while the previous page is written (SQLite and psycopg release the GIL)."""
-        page = client.objects(collection, after, page_size)
-        return page, parse_objects(page.node, page.objects)
 
     def sync_all(self) -> list[SyncResult]:
         return [self.sync(peer) for peer in self.peers()]
