@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import httpx
 import pytest
 
 from fraudx.exchange.signing import NodeKey
-from fraudx.exchange.sync import PeerSync, Syncer, SyncResult
+from fraudx.exchange.sync import PeerSync, Publisher, Syncer, SyncResult
 from fraudx.node import Node
 from fraudx.platform import outbox
 from fraudx.platform.clock import ManualClock
@@ -384,3 +386,71 @@ def test_a_peer_is_reported_down_from_its_second_failed_pull(
         f"sync with vn failed: {refused}",
         "sync with vn works again",
     ]
+
+
+def test_a_peer_with_news_is_pulled_again_at_once() -> None:
+    """A pull that brought objects is followed by another without the interval's wait:
+    the peer may be publishing a backlog in passes. One that brought nothing waits."""
+    rounds = [[SyncResult("kh", received=5000, created=5000)], [SyncResult("kh")]]
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = PeerSync(_ScriptedSyncer(rounds, stop), interval=3600)  # type: ignore[arg-type]
+        # The second round sets stop; waiting out the interval first would time out.
+        await asyncio.wait_for(task._loop(stop, asyncio.Event(), {}), timeout=20)
+
+    asyncio.run(run())
+    assert rounds == []
+
+
+class _Bell:
+    def subscribe(self, _ring: Callable[[], None]) -> Callable[[], None]:
+        return lambda: None
+
+
+class _Backlog:
+    """An exchange with three passes of reports to publish; the second waits until peers
+    have been nudged (or ten seconds), so that a nudge after the last pass would be late."""
+
+    def __init__(self, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
+        self._db = type("Db", (), {"bell": _Bell()})()
+        self.passes = 0
+        self.nudged = threading.Event()
+        self._stop, self._loop = stop, loop
+
+    def publish_pending(self) -> int:
+        if self.passes == 1:
+            self.nudged.wait(10)
+        if self.passes == 3:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            return 0
+        self.passes += 1
+        return 5000
+
+
+class _Nudges:
+    def __init__(self, backlog: _Backlog) -> None:
+        self.backlog = backlog
+        self.after_passes: list[int] = []  # passes published when each nudge was sent
+
+    def nudge_all(self) -> None:
+        self.after_passes.append(self.backlog.passes)
+        self.backlog.nudged.set()
+
+
+def test_peers_are_nudged_while_a_backlog_is_published() -> None:
+    nudges: _Nudges | None = None
+
+    async def run() -> None:
+        nonlocal nudges
+        stop = asyncio.Event()
+        backlog = _Backlog(stop, asyncio.get_running_loop())
+        nudges = _Nudges(backlog)
+        task = Publisher(backlog, nudges, interval=3600, gather=0)  # type: ignore[arg-type]
+        await asyncio.wait_for(task.run(stop), timeout=20)
+
+    asyncio.run(run())
+    assert nudges is not None
+    assert nudges.after_passes[0] == 1  # peers pull the first pass while the rest is made
+    assert nudges.after_passes[-1] == 3  # and hear of the last
+    assert len(nudges.after_passes) <= 3

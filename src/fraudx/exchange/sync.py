@@ -174,13 +174,22 @@ class Publisher:
             loop.call_soon_threadsafe(woken.set)
 
         unsubscribe = self._exchange._db.bell.subscribe(ring)
+        nudging: asyncio.Future[None] | None = None
         try:
             while not stop.is_set():
                 woken.clear()
-                count = 0
+                count = fresh = 0  # published in all, and since the last nudge began
                 while n := await anyio.to_thread.run_sync(self._exchange.publish_pending):
-                    count += n
-                if count and self._syncer is not None:
+                    count, fresh = count + n, fresh + n
+                    # A backlog (a bulk import, a node back from a pause) is published in
+                    # passes: peers hear of each as it lands and pull while the next is
+                    # made, not after the last. One nudge at a time, beside the publishing.
+                    if self._syncer is not None and (nudging is None or nudging.done()):
+                        nudging = asyncio.ensure_future(
+                            anyio.to_thread.run_sync(self._syncer.nudge_all)
+                        )
+                        fresh = 0
+                if fresh and self._syncer is not None:
                     await anyio.to_thread.run_sync(self._syncer.nudge_all)
                 if count:
                     await pause(stop, self._gather)
@@ -188,6 +197,8 @@ class Publisher:
                     await _either(stop, woken, self._interval)
         finally:
             unsubscribe()
+            if nudging is not None:
+                await nudging  # nudge_all handles its own failures
 
 
 class PeerSync:
@@ -234,6 +245,8 @@ class PeerSync:
                     log.warning("sync with %s works again", result.peer)
                 if result.received:
                     log.info("sync %s", result.line())
+            if any(result.received for result in results):
+                continue  # a peer with news may be publishing more: pull again at once
             await _either(stop, nudged, self._interval)
 
 
