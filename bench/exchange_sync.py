@@ -100,8 +100,14 @@ def prepare_origin(home: Path, count: int, publish: bool = True) -> tuple[str, s
         node.close()
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    env = os.environ | {"FRAUDX_HOME": str(home), "FRAUDX_NODE_ID": "kh", "FRAUDX_COUNTRY": "KH"}
+def start_server(
+    home: Path, port: int, node_id: str = "kh", country: str = "KH"
+) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "FRAUDX_HOME": str(home),
+        "FRAUDX_NODE_ID": node_id,
+        "FRAUDX_COUNTRY": country,
+    }
     env.pop("FRAUDX_DATABASE_URL", None)
     command = [sys.executable, "-m", "fraudx", "serve", "--port", str(port)]
     command += ["--log-level", "warning"]
@@ -126,6 +132,70 @@ def published_so_far(home: Path) -> int:
         return int(db.execute("SELECT count(*) FROM exchange_objects").fetchone()[0])
 
 
+def held_so_far(home: Path) -> int:
+    """How many reports B holds: its registry's last row number, read beside its server
+    (B holds only what it pulled, and a row number costs a look-up where a count would
+    walk an index every time it is asked)."""
+    with sqlite3.connect(f"file:{home / 'fraudx.sqlite3'}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT coalesce(max(rowid), 0) FROM indicators").fetchone()[0])
+
+
+def served(work: Path, count: int) -> dict[str, object]:
+    """Both nodes as ``fraudx serve``, peered both ways as a federation is: from A's
+    readiness (B already up) until B's registry holds every object A may share with it.
+    Everything a node does runs as it does in service: A's publisher nudging B, B's
+    background pulls, its look-up index and alert rules taking in what it stores."""
+    token, key, _, shared = prepare_origin(work / "kh", count, publish=False)
+    port_a, port_b = free_port(), free_port()
+    url_a, url_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+    receiver = Node.open(settings(work / "th", "th", "TH"))
+    try:
+        receiver.platform.ensure_schema()
+        receiver.exchange.add_peer(ADMIN, "kh", url_a, token, key)
+        receiver.platform.agencies.add(ADMIN, "KH-GCNP", "General Commissariat", "KH", "police")
+        b_token = receiver.platform.tokens.create(ADMIN, "KH-GCNP", "peer").secret
+        b_key = receiver.exchange.key.public_key
+    finally:
+        receiver.close()
+    origin = Node.open(settings(work / "kh", "kh", "KH"))
+    try:
+        origin.exchange.add_peer(ADMIN, "th", url_b, b_token, b_key)
+    finally:
+        origin.close()
+    servers = [start_server(work / "th", port_b, "th", "TH")]
+    try:
+        wait_ready(url_b)
+        started = time.perf_counter()
+        servers.append(start_server(work / "kh", port_a))
+        wait_ready(url_a)
+        ready = time.perf_counter()
+        early = published_so_far(work / "kh")
+        while held_so_far(work / "th") < shared:
+            if time.perf_counter() - ready > 600:
+                raise SystemExit("B did not receive everything within 10 minutes")
+            time.sleep(0.01)
+        done = time.perf_counter()
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(10)
+    with sqlite3.connect(work / "th" / "fraudx.sqlite3") as db:
+        held = int(
+            db.execute("SELECT count(*) FROM indicators WHERE origin_node = 'kh'").fetchone()[0]
+        )
+    return {
+        "benchmark": "exchange_sync",
+        "mode": "served",
+        "indicators": count,
+        "stored": held,
+        "server_ready_s": round(ready - started, 2),
+        "publish_serve_pull_store_s": round(done - ready, 2),
+        "end_to_end_objects_per_s": round(held / (done - ready)),
+        "published_before_ready": early,
+        "with_start_up_objects_per_s": round(held / (done - started)),
+    }
+
+
 def pull_until(syncer: Syncer, peer: Peer, page: int, shared: int) -> SyncResult:
     """Pull again and again (as B's sync task does) until B holds all ``shared`` objects."""
     total = SyncResult(peer.name)
@@ -145,8 +215,15 @@ def main() -> None:
     parser.add_argument("--indicators", type=int, default=100_000)
     parser.add_argument("--page", type=int, default=5000)
     parser.add_argument("--pipelined", action="store_true")
+    parser.add_argument("--served", action="store_true", help="B as `fraudx serve` as well")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fraudx-bench-exchange-"))
+    if args.served:
+        try:
+            print(json.dumps(served(work, args.indicators)))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     server: subprocess.Popen[bytes] | None = None
     try:
         token, key, publish_s, shared = prepare_origin(

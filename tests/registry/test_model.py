@@ -149,6 +149,24 @@ def test_index_puts_replaces_and_removes_reports() -> None:
     assert index.reports_count == 0
 
 
+def test_index_says_whether_another_report_lists_a_key() -> None:
+    index = LookupIndex(Categories())
+    a = "01a21558-5938-7000-9404-92318d6586d3"
+    b = "01a21558-5938-7001-9404-92318d6586d3"
+    key = "phone:+66812345678"
+    assert not index.listed_besides(key, a)  # not listed at all
+    index.apply([_change(a, key)])
+    assert not index.listed_besides(key, a)  # by this report alone
+    assert index.listed_besides(key, b)  # by a report that is not this one
+    assert index.listed_besides(key, "not-an-id")
+    index.apply([_change(b, key, agency="KH-GCNP")])
+    assert index.listed_besides(key, a)
+    assert index.listed_besides(key, b)
+    index.apply([_change(a, key, active=False)])
+    assert not index.listed_besides(key, b)
+    assert index.listed_besides(key, a)  # a revoked report asks: b lists it
+
+
 def test_index_finds_addresses_inside_listed_networks() -> None:
     index = LookupIndex(Categories())
     index.apply([_change("01a21558-5938-7000-9404-92318d6586d3", "ip:10.20.0.0/16")])

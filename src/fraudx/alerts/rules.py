@@ -231,10 +231,8 @@ class RuleEngine:
     # --- the rules ---------------------------------------------------------------------------
 
     def _reports(self, kind: str, value: str) -> list[IndexedReport]:
-        try:
-            return self._lookups.reports_of(Identifier(IdentifierKind(kind), value))
-        except ValueError:
-            return []
+        identifier = _identifier(kind, value)
+        return [] if identifier is None else self._lookups.reports_of(identifier)
 
     def _indicator(self, facts: Facts, recipient: str) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -328,6 +326,9 @@ class RuleEngine:
         return drafts
 
     def _corroboration(self, event_id: str, facts: Facts) -> list[dict[str, Any]]:
+        identifier = _identifier(facts.kind, facts.value)
+        if identifier is None or not self._lookups.listed_besides(identifier, facts.indicator_id):
+            return []  # most new reports: no other report to corroborate
         others = [r for r in self._reports(facts.kind, facts.value) if r.id != facts.indicator_id]
         if not others or facts.country in {r.country for r in others}:
             return []  # no other report, or this country had already reported it
@@ -439,3 +440,10 @@ class RuleEngine:
             }
             for agency, r in sorted(told.items())
         ]
+
+
+def _identifier(kind: str, value: str) -> Identifier | None:
+    try:
+        return Identifier(IdentifierKind(kind), value)
+    except ValueError:
+        return None

@@ -120,6 +120,20 @@ class LookupIndex:
             return []
         return [self._unpack(fields) for fields in _RECORD.iter_unpack(packed)]
 
+    def listed_besides(self, key: str, report_id: str) -> bool:
+        """Whether ``key`` has an active report other than ``report_id``. Asked of every
+        new report by the rule about other countries' reports, and answered mostly for an
+        identifier no one else reports: from the entry's length and its one id."""
+        packed = self._entries.get(key)
+        if packed is None:
+            return False
+        if len(packed) > _RECORD.size:
+            return True
+        try:
+            return packed[:16] != _uuid_bytes(report_id)
+        except ValueError:  # not an id this index could hold
+            return True
+
     def reports_covering(self, key: str) -> list[IndexedReport]:
         """``reports``, and for an IP address or network (``ip:...``) those of every
         listed network that contains it as well."""
