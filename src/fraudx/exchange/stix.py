@@ -21,8 +21,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from fraudx.platform.ids import uuid_text
-
 NAMESPACE = uuid.UUID("5f1b8a0e-6c1d-4c1e-9a7b-6b2f0d7e3a11")
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1 §2.9
 
@@ -90,14 +88,13 @@ def derived_uuid(name: str) -> str:
     Equal to ``str(uuid.UUID(bytes=uuid.uuid5(NAMESPACE, name).bytes, version=4))``,
     without building two UUID objects per published report."""
     # SHA-1 is what uuid5 is made of (RFC 4122): an identifier, not a security measure.
-    sha1 = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False)
-    digest = bytearray(sha1.digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x40  # version 4
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return uuid_text(digest.hex())
+    h = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).hexdigest()
+    # The version's digit is 4; the variant's (RFC 4122) has its top bits 10.
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 _NAMESPACE_BYTES = NAMESPACE.bytes
+_VARIANT_DIGIT = {f"{n:x}": f"{0x8 | n & 0x3:x}" for n in range(16)}
 
 
 def indicator_id(origin_node: str, fraudx_id: str) -> str:
