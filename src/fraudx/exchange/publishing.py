@@ -96,6 +96,7 @@ class Publishing:
         modified_of = _Memo(stix.parse_timestamp).__getitem__
         group_of = _Memo(self._group_of_tags).__getitem__
         node_id = self.node_id
+        published = store.Published._make
         for start in range(0, len(ids), 5000):
             for row in store.reports_to_publish(session, ids[start : start + 5000]):
                 if row[_ORIGIN_NODE] is not None:
@@ -106,15 +107,17 @@ class Publishing:
                 obj = stix.indicator_of_row(node_id, row, stamp)
                 # Positional: this runs for each of 100,000 reports a bulk publish.
                 objects.append(
-                    store.Published(
-                        obj["id"],
-                        id_,
-                        group_of(row[_TAGS]),
-                        row[_TLP],
-                        row[_CATEGORY],
-                        id_ in approved,
-                        modified_of(obj["modified"]) if sqlite else row[_UPDATED_AT],
-                        orjson.dumps(obj).decode("utf-8"),
+                    published(
+                        (
+                            obj["id"],
+                            id_,
+                            group_of(row[_TAGS]),
+                            row[_TLP],
+                            row[_CATEGORY],
+                            id_ in approved,
+                            modified_of(obj["modified"]) if sqlite else row[_UPDATED_AT],
+                            orjson.dumps(obj).decode("utf-8"),
+                        )
                     )
                 )
         return objects
