@@ -1,14 +1,17 @@
-"""The exchange's store: ``date_added`` is strictly increasing across sharing groups."""
+"""The exchange's store: what publishing reads, and ``date_added`` strictly increasing."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
-from fraudx.exchange import store
+from fraudx.exchange import stix, store
+from fraudx.exchange.demo import LEAD
 from fraudx.node import Node
 from tests.conftest import START
+from tests.exchange.conftest import analyst, open_node
 
 
 def _object(n: int, group: str) -> store.Published:
@@ -44,3 +47,30 @@ def test_last_added_is_the_latest_of_every_group(node: Node) -> None:
             later,
             later + store.TICK,
         ]
+
+
+def test_reports_to_publish_on_sqlite_come_once_each_in_the_order_of_their_ids(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    # Publishing numbers objects (date_added) in this order.
+    node = open_node(sqlite_template, tmp_path, "kh", "KH")
+    try:
+        ids = [
+            node.registry.submit(
+                analyst(node),
+                {"kind": "phone", "value": f"+85512345{n:04d}", "category": "scam_call"},
+            )[0].id
+            for n in range(5)
+        ]
+        asked = [ids[3], ids[0], ids[4], ids[3], ids[1]]
+        with node.platform.db.read() as session:
+            rows = store.reports_to_publish(session, asked)
+        assert [row[0] for row in rows] == sorted(set(asked))
+        fields = dict(zip(stix.REPORT_FIELDS, rows[0], strict=True))
+        assert (fields["value"], fields["agency_code"], fields["agency_kind"]) == (
+            f"+85512345{ids.index(rows[0][0]):04d}",
+            LEAD["KH"],
+            "police",
+        )
+    finally:
+        node.close()
