@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     delete,
     func,
     insert,
@@ -24,11 +25,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from fraudx.exchange import stix
 from fraudx.exchange.model import PageText
 from fraudx.platform.agencies.store import agencies
 from fraudx.platform.clock import sqlite_time_text
@@ -51,7 +54,6 @@ exchange_objects = Table(
     Column("date_added", UTCDateTime(), nullable=False),
     Column("body", Text, nullable=False),
     Index("ix_exchange_objects_sharing_group_date_added", "sharing_group", "date_added"),
-    Index("ix_exchange_objects_date_added", "date_added"),
 )
 
 exchange_peers = Table(
@@ -142,10 +144,21 @@ def _upsert(session: Session, table: Table) -> Any:
 
 
 def last_added(session: Session) -> datetime | None:
-    value: datetime | None = session.execute(
-        select(func.max(exchange_objects.c.date_added))
-    ).scalar()
+    """The latest ``date_added``: the latest of each sharing group's, the groups (a few)
+    walked one by one through their index, which has no other index to keep up to date."""
+    value: datetime | None = session.execute(_LAST_ADDED).scalar()
     return value
+
+
+# A loose index scan: each group is the least one after the one before.
+_LAST_ADDED = sql_text(
+    "WITH RECURSIVE g(name) AS ("
+    " SELECT min(sharing_group) FROM exchange_objects"
+    " UNION ALL SELECT (SELECT min(sharing_group) FROM exchange_objects"
+    " WHERE sharing_group > g.name) FROM g WHERE g.name IS NOT NULL)"
+    " SELECT max((SELECT max(date_added) FROM exchange_objects"
+    " WHERE sharing_group = g.name)) AS last FROM g WHERE g.name IS NOT NULL"
+).columns(column("last", UTCDateTime()))
 
 
 def publish(session: Session, objects: Sequence[Published], now: datetime) -> None:
@@ -192,9 +205,7 @@ _SQLITE_UPSERT = (
 def _publish_sqlite(session: Session, objects: Sequence[Published], stamp: datetime) -> None:
     """Through the driver: SQLAlchemy's per-value processing would cost more than SQLite.
     Times are written as the text SQLAlchemy's SQLite DateTime writes (naive UTC)."""
-    first = stamp.astimezone(UTC).replace(tzinfo=None)
     text = functools.cache(sqlite_time_text)  # a batch's reports share a few instants
-
     session.connection().exec_driver_sql(
         _SQLITE_UPSERT,
         [
@@ -206,37 +217,55 @@ def _publish_sqlite(session: Session, objects: Sequence[Published], stamp: datet
                 obj.category,
                 1 if obj.approved else 0,
                 text(obj.modified),
-                (first + i * TICK).isoformat(" ", "microseconds"),
+                added,
                 obj.body,
             )
-            for i, obj in enumerate(objects)
+            for obj, added in zip(objects, _ticks_text(stamp, len(objects)), strict=True)
         ],
     )
 
 
-#: The registry columns a published indicator is made of, then its agency's kind and name.
-PUBLISHED_COLUMNS = (
-    *("id", "kind", "value", "agency_code", "country", "category", "confidence", "tlp"),
-    *("status", "valid_from", "valid_until", "first_seen", "last_seen", "created_at"),
-    *("updated_at", "region", "description", "tags", "origin_node"),
-)
-_NAMES = (*PUBLISHED_COLUMNS, "agency_kind", "agency_name")
+def _ticks_text(first: datetime, count: int) -> list[str]:
+    """``sqlite_time_text`` of ``count`` instants a ``TICK`` apart from ``first``: each
+    second written once and its microseconds after it (a datetime and its text for each
+    instant were a tenth of storing an object)."""
+    texts: list[str] = []
+    second = first.astimezone(UTC).replace(tzinfo=None)
+    micro = second.microsecond
+    second = second.replace(microsecond=0)
+    while len(texts) < count:
+        prefix = second.isoformat(" ", "seconds") + "."
+        end = min(1_000_000, micro + count - len(texts))
+        texts += [f"{prefix}{us:06d}" for us in range(micro, end)]
+        second, micro = second + timedelta(seconds=1), 0
+    return texts
+
+
+#: The registry columns a published indicator is made of (``stix.REPORT_FIELDS``, then
+#: its agency's kind and name).
+PUBLISHED_COLUMNS = stix.REPORT_FIELDS[:-2]
 # The ids come as one JSON array: binding 5,000 parameters cost more than reading it.
+# Joined rather than ``id IN``, which would first copy them into an index of its own; so
+# the reports come in the array's order.
 _REPORTS_SQL = (
-    f"SELECT {', '.join(PUBLISHED_COLUMNS)} FROM indicators "  # noqa: S608
-    "WHERE id IN (SELECT value FROM json_each(?))"
+    f"SELECT {', '.join(f'r.{c}' for c in PUBLISHED_COLUMNS)} "  # noqa: S608
+    "FROM json_each(?) AS j CROSS JOIN indicators AS r ON r.id = j.value"
 )
 
 
-def reports_to_publish(session: Session, ids: Sequence[str]) -> list[Mapping[str, Any]]:
-    """The registry rows of ``ids`` with their agency's kind and name. On SQLite through
-    the driver itself, times as its text (``stix.timestamp_of_sqlite`` writes them):
-    SQLAlchemy's rows and six time conversions a row were a fifth of publishing. The
-    agencies, a few, are read once rather than joined to every row."""
+def reports_to_publish(session: Session, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The registry rows of ``ids`` with their agency's kind and name, as rows of
+    ``stix.REPORT_FIELDS`` (tuples: a dict of each cost more than making its object). On
+    SQLite through the driver itself, times as its text (``stix.timestamp_of_sqlite``
+    writes them): SQLAlchemy's rows and six time conversions a row were a fifth of
+    publishing. The agencies, a few, are read once rather than joined to every row."""
     if session.get_bind().dialect.name == "sqlite":
         driver = session.connection().connection.driver_connection
         assert isinstance(driver, sqlite3.Connection)
-        rows = driver.execute(_REPORTS_SQL, (orjson.dumps(list(ids)).decode(),)).fetchall()
+        # In the order of their ids, each once, as ``IN`` gave them (publishing numbers
+        # them in this order).
+        ordered = orjson.dumps(sorted(set(ids))).decode()
+        rows = driver.execute(_REPORTS_SQL, (ordered,)).fetchall()
         codes = list({row[3] for row in rows})  # agency_code
         of_agency = {
             code: (kind, name)
@@ -245,7 +274,7 @@ def reports_to_publish(session: Session, ids: Sequence[str]) -> list[Mapping[str
                 codes,
             )
         }
-        return [dict(zip(_NAMES, row + of_agency[row[3]], strict=True)) for row in rows]
+        return [row + of_agency[row[3]] for row in rows]
     c = indicators.c
     query = (
         select(
@@ -256,7 +285,7 @@ def reports_to_publish(session: Session, ids: Sequence[str]) -> list[Mapping[str
         .join(agencies, agencies.c.code == c.agency_code)
         .where(c.id.in_(list(ids)))
     )
-    return [dict(row._mapping) for row in session.execute(query)]
+    return [tuple(row) for row in session.execute(query)]
 
 
 def approved_ids(session: Session, indicator_ids: Sequence[str]) -> set[str]:
