@@ -8,13 +8,13 @@ alerts and peers act on it without reading the registry's tables.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
+from fraudx.platform.memo import memo
 from fraudx.registry.model import Indicator, IndicatorDraft, Status
 from fraudx.registry.origin import PeerReport
 
@@ -35,7 +35,7 @@ def _ts(when: datetime) -> int:
 
 def timestamps() -> Callable[[datetime], int]:
     """``_ts`` memoised, for one batch of changes whose reports share a few instants."""
-    return functools.cache(_ts)
+    return memo(_ts)
 
 
 def change_of(indicator: Indicator, change: str) -> dict[str, Any]:

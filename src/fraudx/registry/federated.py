@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -49,21 +50,22 @@ def import_reports(
     """Upsert ``reports`` in ``session``; returns the counts and the outbox changes.
     ``new_ids`` gives the local ids of reports not held yet (one per report at most)."""
     outcome = PeerImport()
-    latest: dict[tuple[str, str], PeerReport] = {}
-    for r in reports:  # the same report twice in one batch: the newest version stands
-        key = r.origin
-        seen = latest.get(key)
-        if seen is None or r.updated_at > seen.updated_at:
-            latest[key] = r
+    latest = _latest(reports)
     if not latest:
         return outcome, []
     ensure_agencies(session, list(latest.values()), now)
     existing = store.held(session, list(latest))
-    fresh = iter(new_ids)
     seconds = timestamps()
-    inserts: list[tuple[str, PeerReport]] = []
+    if not existing:  # a pull's usual page: every report new, nothing to look up or update
+        inserts = list(zip(new_ids[: len(latest)], latest.values(), strict=True))
+        changes = [change_of_peer(id_, r, _change(None, r), seconds) for id_, r in inserts]
+        outcome.created = len(inserts)
+        store.insert_held(session, inserts)
+        return outcome, changes
+    fresh = iter(new_ids)
+    inserts = []
     updates: list[Indicator] = []
-    changes: list[dict[str, Any]] = []
+    changes = []
     for key, report in latest.items():
         previous = existing.get(key)
         if previous is None:
@@ -90,9 +92,31 @@ def import_reports(
     return outcome, changes
 
 
+def _latest(reports: Sequence[PeerReport]) -> dict[tuple[str, str], PeerReport]:
+    """Each report once by its origin: the newest version of one met twice (the first
+    of equals), in the order each was first met."""
+    latest = dict(zip(map(_ORIGIN, reports), reports, strict=True))  # in C, no Python a report
+    if len(latest) == len(reports):
+        return latest  # none met twice (a page's usual case): each stands as it is
+    latest = {}
+    for r in reports:
+        key = r.origin
+        seen = latest.get(key)
+        if seen is None or r.updated_at > seen.updated_at:
+            latest[key] = r
+    return latest
+
+
+#: Enum members as constants: in Python 3.11 ``Status.REVOKED`` goes through
+#: ``EnumType.__getattr__``, several times the cost of a global.
+_REVOKED, _EXPIRED = Status.REVOKED, Status.EXPIRED
+_ORIGIN = attrgetter("origin_node", "origin_id")
+
+
 def _change(previous: store.Held | None, now: PeerReport) -> str:
-    if now.status is Status.REVOKED:
+    status = now.status
+    if status is _REVOKED:
         return Change.REVOKED
-    if now.status is Status.EXPIRED:
+    if status is _EXPIRED:
         return Change.EXPIRED
     return Change.CREATED if previous is None else Change.UPDATED

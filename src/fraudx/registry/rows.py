@@ -8,13 +8,13 @@ purpose: no SQLAlchemy, so that workers start quickly.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform.clock import sqlite_time_text
+from fraudx.platform.memo import memo
 from fraudx.registry.model import IndicatorDraft, Tlp
 
 #: Columns of a new report's row, in the order of ``new_row``'s tuple.
@@ -63,7 +63,7 @@ def row_times(sqlite: bool) -> Callable[[datetime], str]:
     """Times of new rows as text on both backends, memoised: SQLAlchemy's text on SQLite,
     ISO 8601 with its offset for PostgreSQL's COPY (text crosses between processes faster
     than datetimes, and COPY reads it as it is)."""
-    return functools.cache(sqlite_time_text if sqlite else datetime.isoformat)
+    return memo(sqlite_time_text if sqlite else datetime.isoformat)
 
 
 def new_row(

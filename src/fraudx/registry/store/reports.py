@@ -16,16 +16,23 @@ from fraudx.registry.store.tables import indicator_history, indicator_of, indica
 
 
 def bulk_insert(
-    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    marks: Sequence[str] | None = None,
 ) -> None:
     """COPY on PostgreSQL, executemany on SQLite; table and column names are constants
-    of this module and every value is bound, so nothing can be injected."""
+    of this module and every value is bound, so nothing can be injected. ``marks`` (SQLite
+    only) are the columns' placeholders where not one ``?`` each: numbered ones (``?3``)
+    let a value a row holds for several columns be bound once."""
     connection = session.connection()
     names = ", ".join(columns)
     if connection.dialect.name == "sqlite":
-        marks = ", ".join(["?"] * len(columns))
-        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        values = ", ".join(marks or ["?"] * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)  # noqa: S608
         return
+    assert marks is None, "placeholders are SQLite's"
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
