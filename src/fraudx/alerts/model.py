@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from fraudx.identifiers import IdentifierKind
 from fraudx.platform.agencies.model import AgencyKind, Role
@@ -156,9 +156,10 @@ class Subscription:
 # --- what a rule knows about a report --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """A report as the matching index sees it (from a registry change)."""
+class Facts(NamedTuple):
+    """A report as the matching index sees it (from a registry change). A tuple: the
+    engine makes one for each change, 100,000 for a peer's bulk of reports, and a frozen
+    dataclass sets each field through ``object.__setattr__``."""
 
     indicator_id: str
     kind: str
@@ -187,23 +188,27 @@ class Facts:
     def of_change(cls, change: Mapping[str, Any]) -> Facts:
         kind, value = str(change["kind"]), str(change["value"])
         bank_keys: tuple[str, ...] = ()
-        if kind == IdentifierKind.BANK_ACCOUNT.value:
+        if kind == _BANK_ACCOUNT:
             country, _, rest = value.partition(":")
             bank = rest.partition(":")[0]
             bank_keys = (f"{country}:{bank}", bank)
+        tags = change.get("tags")
         return cls(
-            indicator_id=str(change["id"]),
-            kind=kind,
-            value=value,
-            agency=str(change["agency"]),
-            country=str(change["country"]),
-            category=str(change["category"]),
-            tlp=str(change["tlp"]),
-            confidence=int(change["confidence"]),
-            tags=tuple(t.lower() for t in change.get("tags") or ()),
-            bank_keys=bank_keys,
-            phone=value if kind == IdentifierKind.PHONE.value else "",
+            str(change["id"]),  # indicator_id
+            kind,
+            value,
+            str(change["agency"]),
+            str(change["country"]),
+            str(change["category"]),
+            str(change["tlp"]),
+            int(change["confidence"]),
+            tuple([t.lower() for t in tags]) if tags else (),
+            bank_keys,
+            value if kind == _PHONE else "",  # phone
         )
+
+
+_BANK_ACCOUNT, _PHONE = IdentifierKind.BANK_ACCOUNT.value, IdentifierKind.PHONE.value
 
 
 def viewer_of_agency(code: str, kind: AgencyKind | None) -> Viewer:

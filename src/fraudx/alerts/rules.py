@@ -326,8 +326,7 @@ class RuleEngine:
         return drafts
 
     def _corroboration(self, event_id: str, facts: Facts) -> list[dict[str, Any]]:
-        identifier = _identifier(facts.kind, facts.value)
-        if identifier is None or not self._lookups.listed_besides(identifier, facts.indicator_id):
+        if not self._lookups.listed_besides(facts.key, facts.indicator_id):
             return []  # most new reports: no other report to corroborate
         others = [r for r in self._reports(facts.kind, facts.value) if r.id != facts.indicator_id]
         if not others or facts.country in {r.country for r in others}:

@@ -159,11 +159,12 @@ class LookupService:
             return LookupResult(identifier, False, 0, (), (), 0, None, None)
         return summarize(identifier, reports, viewer, now)
 
-    def listed_besides(self, identifier: Identifier, report_id: str) -> bool:
-        """Whether an active report other than ``report_id`` lists the identifier: for
-        the node's own rules, as ``reports_of``."""
+    def listed_besides(self, key: str, report_id: str) -> bool:
+        """Whether an active report other than ``report_id`` lists the identifier ``key``
+        (``kind:value``, as the index keys it): for the node's own rules, as
+        ``reports_of``."""
         self._keeper.ensure_built()
-        return self._index.listed_besides(str(identifier), report_id)
+        return self._index.listed_besides(key, report_id)
 
     def reports_of(self, identifier: Identifier) -> list[IndexedReport]:
         """Every active report of an identifier, unfiltered: for the node's own rules
