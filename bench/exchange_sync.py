@@ -17,7 +17,12 @@ process start-up (``published_before_ready`` shows that A published nothing befo
 answered). ``with_start_up_objects_per_s`` counts A's start-up as well (imports, schema
 check, look-up index of its ``N`` reports): a bound for a node that has just started.
 
-    python bench/exchange_sync.py [--indicators 100000] [--page 5000] [--pipelined]
+With ``--served``, B is a ``fraudx serve`` process too, peered with A both ways: the
+figure counts from A's readiness until B's registry holds every object, with everything a
+serving node does running as it does (A's nudges, B's background pulls, B's look-up index
+and alert rules taking in what it stores).
+
+    python bench/exchange_sync.py [--indicators 100000] [--page 5000] [--pipelined | --served]
 """
 
 from __future__ import annotations
