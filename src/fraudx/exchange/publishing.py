@@ -7,7 +7,7 @@ passed on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from fraudx.exchange.policy import Policy
 from fraudx.platform import outbox
 from fraudx.platform.clock import Clock
 from fraudx.platform.db import Database
+from fraudx.platform.memo import memo
 from fraudx.platform.memory import collector_paused
 from fraudx.registry.events import TOPIC
 
@@ -92,9 +93,9 @@ class Publishing:
         approved = store.approved_ids(session, ids) if self.policy.two_person_rule else set()
         sqlite = session.get_bind().dialect.name == "sqlite"
         # A batch shares a few instants, and a few sets of tags: each is worked out once.
-        stamp = _Memo(stix.timestamp_of_sqlite if sqlite else stix.timestamp).__getitem__
-        modified_of = _Memo(stix.parse_timestamp).__getitem__
-        group_of = _Memo(self._group_of_tags).__getitem__
+        stamp = memo(stix.timestamp_of_sqlite if sqlite else stix.timestamp)
+        modified_of = memo(stix.parse_timestamp)
+        group_of = memo(self._group_of_tags)
         node_id = self.node_id
         published = store.Published._make
         for start in range(0, len(ids), 5000):
@@ -124,19 +125,6 @@ class Publishing:
 
     def _group_of_tags(self, tags: str | None) -> str:
         return self.policy.group_of((tags or "").split(";"))
-
-
-class _Memo(dict[Any, Any]):
-    """A function's values by argument, kept as a dict's items: a call is one lookup, about
-    half the cost of a ``functools.cache`` call (a batch makes ten a report)."""
-
-    def __init__(self, function: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self._function = function
-
-    def __missing__(self, key: Any) -> Any:
-        value = self[key] = self._function(key)
-        return value
 
 
 # Where ``_objects_of`` finds what it reads in a row of ``stix.REPORT_FIELDS``.
