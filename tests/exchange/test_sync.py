@@ -354,8 +354,17 @@ class _ScriptedSyncer:
 
     def __init__(self, rounds: list[list[SyncResult]], stop: asyncio.Event) -> None:
         self.rounds, self.stop = rounds, stop
+        self.asked: list[list[str] | None] = []  # the peers of each round (None: all)
 
     def sync_all(self) -> list[SyncResult]:
+        self.asked.append(None)
+        return self._next()
+
+    def sync_some(self, names: list[str]) -> list[SyncResult]:
+        self.asked.append(list(names))
+        return self._next()
+
+    def _next(self) -> list[SyncResult]:
         results = self.rounds.pop(0)
         if not self.rounds:
             self.stop.set()
@@ -375,17 +384,23 @@ def test_a_peer_is_reported_down_from_its_second_failed_pull(
         [SyncResult("kh"), SyncResult("vn", received=1, created=1)],
     ]
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        task = PeerSync(_ScriptedSyncer(rounds, stop), interval=0)  # type: ignore[arg-type]
-        await task._loop(stop, asyncio.Event(), {})
+    def warnings(grace: float) -> list[str]:
+        caplog.clear()
 
-    with caplog.at_level(logging.WARNING, logger="fraudx.exchange"):
-        asyncio.run(run())
-    assert [r.getMessage() for r in caplog.records] == [
-        f"sync with vn failed: {refused}",
-        "sync with vn works again",
-    ]
+        async def run() -> None:
+            stop = asyncio.Event()
+            syncer = _ScriptedSyncer([list(r) for r in rounds], stop)
+            task = PeerSync(syncer, interval=0, grace=grace)  # type: ignore[arg-type]
+            await task._loop(stop, asyncio.Event(), {})
+
+        with caplog.at_level(logging.WARNING, logger="fraudx.exchange"):
+            asyncio.run(run())
+        return [r.getMessage() for r in caplog.records]
+
+    assert warnings(grace=0) == [f"sync with vn failed: {refused}", "sync with vn works again"]
+    # Pulls that failed in quick succession (a peer pulled again at once, or nudged) say
+    # nothing until the peer has been failing for the grace period.
+    assert warnings(grace=3600) == []
 
 
 def test_a_peer_with_news_is_pulled_again_at_once() -> None:
@@ -401,6 +416,27 @@ def test_a_peer_with_news_is_pulled_again_at_once() -> None:
 
     asyncio.run(run())
     assert rounds == []
+
+
+def test_only_the_peers_with_news_are_pulled_again_at_once() -> None:
+    rounds = [
+        [SyncResult("kh", received=5000, created=5000), SyncResult("vn", error="refused")],
+        [SyncResult("kh", received=2000, created=2000)],
+        [SyncResult("kh")],
+        [SyncResult("kh"), SyncResult("vn")],
+    ]
+    syncer: _ScriptedSyncer | None = None
+
+    async def run() -> None:
+        nonlocal syncer
+        stop = asyncio.Event()
+        syncer = _ScriptedSyncer(rounds, stop)
+        task = PeerSync(syncer, interval=0)  # type: ignore[arg-type]
+        await asyncio.wait_for(task._loop(stop, asyncio.Event(), {}), timeout=20)
+
+    asyncio.run(run())
+    assert syncer is not None
+    assert syncer.asked == [None, ["kh"], ["kh"], None]
 
 
 class _Bell:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -127,6 +128,10 @@ class Syncer:
     def sync_all(self) -> list[SyncResult]:
         return [self.sync(peer) for peer in self.peers()]
 
+    def sync_some(self, names: Collection[str]) -> list[SyncResult]:
+        """One pull of each configured peer named."""
+        return [self.sync(peer) for peer in self.peers() if peer.name in names]
+
     def nudge_all(self) -> None:
         """Tell every peer this node has news: an empty, signed push to its ``all``
         collection, after which the peer pulls at once instead of at its next interval.
@@ -206,9 +211,13 @@ class PeerSync:
 
     name = "exchange-sync"
 
-    def __init__(self, syncer: Syncer, interval: float = 1.0) -> None:
+    def __init__(self, syncer: Syncer, interval: float = 1.0, grace: float = 5.0) -> None:
         self._syncer = syncer
         self._interval = interval
+        # A peer is reported down once its pulls have failed, twice at least, for this
+        # long in a row: one restarting, or starting a moment after this node (the
+        # federation demo's first seconds), is not news.
+        self._grace = grace
 
     async def run(self, stop: asyncio.Event) -> None:
         failing: dict[str, str] = {}  # a peer's error is logged when it starts or changes
@@ -227,16 +236,22 @@ class PeerSync:
     async def _loop(
         self, stop: asyncio.Event, nudged: asyncio.Event, failing: dict[str, str]
     ) -> None:
-        missed: dict[str, int] = {}  # failed pulls in a row, by peer
+        missed: dict[str, tuple[int, float]] = {}  # failed pulls in a row, since when
+        eager: list[str] = []  # peers whose last pull brought objects
         while not stop.is_set():
-            nudged.clear()
-            results = await anyio.to_thread.run_sync(self._syncer.sync_all)
+            if eager and not nudged.is_set():
+                # They may be publishing a backlog: pulled again at once, the others at
+                # their interval (or when they nudge).
+                results = await anyio.to_thread.run_sync(self._syncer.sync_some, eager)
+            else:
+                nudged.clear()
+                results = await anyio.to_thread.run_sync(self._syncer.sync_all)
             for result in results:
                 if result.error:
-                    # Warned from the second failed pull in a row: a peer restarting, or
-                    # starting a moment after this node, is not news.
-                    missed[result.peer] = missed.get(result.peer, 0) + 1
-                    if missed[result.peer] >= 2 and failing.get(result.peer) != result.error:
+                    count, since = missed.get(result.peer, (0, time.monotonic()))
+                    missed[result.peer] = (count + 1, since)
+                    down = count + 1 >= 2 and time.monotonic() - since >= self._grace
+                    if down and failing.get(result.peer) != result.error:
                         log.warning("sync with %s failed: %s", result.peer, result.error)
                         failing[result.peer] = result.error
                     continue
@@ -245,9 +260,9 @@ class PeerSync:
                     log.warning("sync with %s works again", result.peer)
                 if result.received:
                     log.info("sync %s", result.line())
-            if any(result.received for result in results):
-                continue  # a peer with news may be publishing more: pull again at once
-            await _either(stop, nudged, self._interval)
+            eager = [result.peer for result in results if result.received and not result.error]
+            if not eager:
+                await _either(stop, nudged, self._interval)
 
 
 async def _either(stop: asyncio.Event, woken: asyncio.Event, timeout: float) -> None:
