@@ -262,6 +262,42 @@ def test_events_name_own_reports_and_older_events_are_still_published(node: Node
         assert (count, position) == (2, outbox.last_seq(session))
 
 
+def test_publishing_everything_ends_when_the_last_events_are_of_another_topic(
+    node: Node,
+) -> None:
+    """A node whose latest events are look-ups' sightings (a bank screening) publishes
+    its reports and stops there: ``fraudx peer sync`` publishes first, and it once waited
+    for the publisher to reach events it never reads."""
+    from fraudx.registry.events import SIGHTING_TOPIC
+
+    country = node.settings.country
+    if LEAD[country] not in {a.code for a in node.platform.agencies.list(OPERATOR)}:
+        node.platform.agencies.add(OPERATOR, LEAD[country], "police", country, "police")
+    report(node, "+85512345673")
+    body = {"kind": "phone", "value": "+85512345674", "category": "scam_call", "tlp": "AMBER"}
+    node.registry.submit(analyst(node), body)  # not published yet
+    with node.platform.db.write() as session:
+        outbox.emit(
+            session,
+            [
+                outbox.NewEvent(
+                    node.platform.ids.new(),
+                    SIGHTING_TOPIC,
+                    None,
+                    {"sightings": []},
+                    node.platform.clock.now(),
+                )
+            ],
+        )
+    published: list[int] = []
+    worker = threading.Thread(target=lambda: published.append(node.exchange.publish_all()))
+    worker.daemon = True  # the code before looped for ever
+    worker.start()
+    worker.join(60)
+    assert published == [1]
+    assert len(_all_objects(node)) == 2
+
+
 def test_pull_into_either_database(kh: Node, node: Node, in_process: InProcess) -> None:
     """The receiving side's storage (driver inserts, upserts) on SQLite and PostgreSQL."""
     in_process.serve(kh)

@@ -80,12 +80,15 @@ class Publishing:
         return [id_ for id_, origin in changes if not origin]
 
     def publish_all(self) -> int:
+        """Publish every registry change not published yet; returns how many objects.
+        Done when no registry event follows the publisher's position: the outbox's last
+        events may be of other topics (a look-up's sightings, say), which it never reads."""
         total = 0
         while True:
-            count = self.publish_pending()
-            total += count
+            total += self.publish_pending()
             with self._db.read() as session:
-                if outbox.position(session, PUBLISHER) >= outbox.last_seq(session):
+                position = outbox.position(session, PUBLISHER)
+                if not outbox.has_after(session, position, topics=[TOPIC]):
                     return total
 
     def _objects_of(self, session: Any, ids: Sequence[str]) -> list[store.Published]:
