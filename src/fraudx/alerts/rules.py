@@ -30,6 +30,7 @@ from fraudx.identifiers import Identifier, IdentifierKind
 from fraudx.platform import outbox
 from fraudx.platform.agencies.model import AgencyKind, operator
 from fraudx.platform.db import Bell
+from fraudx.platform.memory import collector_paused
 from fraudx.platform.runtime import Platform
 from fraudx.registry.events import SIGHTING_TOPIC, TOPIC
 from fraudx.registry.index import IndexedReport
@@ -168,7 +169,9 @@ class RuleEngine:
 
         Without ``limit``, as many events as keeps a pass to a few thousand changes: one
         event of a bulk import carries thousands, a submit's carries one."""
-        with self._lock:
+        # A bulk import's events make tens of thousands of acyclic dicts (the changes,
+        # their facts, the drafts): the cycle collector would walk them again and again.
+        with self._lock, collector_paused():
             if not self.loaded:
                 self.load()
             return self._process(limit or self._batch)
