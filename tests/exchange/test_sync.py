@@ -459,7 +459,6 @@ def test_only_the_peers_with_news_are_pulled_again_at_once() -> None:
         [SyncResult("kh", received=5000, created=5000), SyncResult("vn", error="refused")],
         [SyncResult("kh", received=2000, created=2000)],
         [SyncResult("kh")],
-        [SyncResult("kh"), SyncResult("vn")],
     ]
     syncer: _ScriptedSyncer | None = None
 
@@ -467,12 +466,51 @@ def test_only_the_peers_with_news_are_pulled_again_at_once() -> None:
         nonlocal syncer
         stop = asyncio.Event()
         syncer = _ScriptedSyncer(rounds, stop)
-        task = PeerSync(syncer, interval=0)  # type: ignore[arg-type]
+        task = PeerSync(syncer, interval=3600)  # type: ignore[arg-type]
         await asyncio.wait_for(task._loop(stop, asyncio.Event(), {}), timeout=20)
 
     asyncio.run(run())
     assert syncer is not None
-    assert syncer.asked == [None, ["kh"], ["kh"], None]
+    assert syncer.asked == [None, ["kh"], ["kh"]]
+
+
+class _EndlessNews:
+    """kh has news at every pull; stops the task at the first round of every peer after
+    the first, or after 100,000 rounds."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop, self.asked = stop, 0
+        self.full_rounds = 0
+
+    def sync_all(self) -> list[SyncResult]:
+        self.full_rounds += 1
+        return self._round()
+
+    def sync_some(self, _names: list[str]) -> list[SyncResult]:
+        return self._round()
+
+    def _round(self) -> list[SyncResult]:
+        self.asked += 1
+        if self.full_rounds > 1 or self.asked >= 100_000:
+            self.stop.set()
+        return [SyncResult("kh", received=1, created=1)]
+
+
+def test_a_peer_with_endless_news_does_not_keep_the_others_waiting() -> None:
+    """Peers pulled again at once do not delay the others past their interval."""
+    syncer: _EndlessNews | None = None
+
+    async def run() -> None:
+        nonlocal syncer
+        stop = asyncio.Event()
+        syncer = _EndlessNews(stop)
+        task = PeerSync(syncer, interval=0.05)  # type: ignore[arg-type]
+        await asyncio.wait_for(task._loop(stop, asyncio.Event(), {}), timeout=60)
+
+    asyncio.run(run())
+    assert syncer is not None
+    assert syncer.full_rounds == 2
+    assert syncer.asked < 100_000
 
 
 class _Bell:

@@ -238,13 +238,16 @@ class PeerSync:
     ) -> None:
         missed: dict[str, tuple[int, float]] = {}  # failed pulls in a row, since when
         eager: list[str] = []  # peers whose last pull brought objects
+        every_peer_at = 0.0  # when every peer was last pulled
         while not stop.is_set():
-            if eager and not nudged.is_set():
+            due = time.monotonic() - every_peer_at >= self._interval
+            if eager and not due and not nudged.is_set():
                 # They may be publishing a backlog: pulled again at once, the others at
-                # their interval (or when they nudge).
+                # their interval (or when they nudge), however long the backlog lasts.
                 results = await anyio.to_thread.run_sync(self._syncer.sync_some, eager)
             else:
                 nudged.clear()
+                every_peer_at = time.monotonic()
                 results = await anyio.to_thread.run_sync(self._syncer.sync_all)
             for result in results:
                 if result.error:
