@@ -234,8 +234,10 @@ class RuleEngine:
     # --- the rules ---------------------------------------------------------------------------
 
     def _reports(self, kind: str, value: str) -> list[IndexedReport]:
-        identifier = _identifier(kind, value)
-        return [] if identifier is None else self._lookups.reports_of(identifier)
+        try:
+            return self._lookups.reports_of(Identifier(IdentifierKind(kind), value))
+        except ValueError:
+            return []
 
     def _indicator(self, facts: Facts, recipient: str) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -442,10 +444,3 @@ class RuleEngine:
             }
             for agency, r in sorted(told.items())
         ]
-
-
-def _identifier(kind: str, value: str) -> Identifier | None:
-    try:
-        return Identifier(IdentifierKind(kind), value)
-    except ValueError:
-        return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from fraudx.exchange.model import PageText
 from fraudx.platform.agencies.store import agencies
 from fraudx.platform.clock import sqlite_time_text
 from fraudx.platform.db import JSONDoc, UTCDateTime, metadata
+from fraudx.platform.memo import memo
 from fraudx.registry.store import indicators
 
 #: The node's own reports as STIX, one row per object (its latest version), in the
@@ -205,7 +205,7 @@ _SQLITE_UPSERT = (
 def _publish_sqlite(session: Session, objects: Sequence[Published], stamp: datetime) -> None:
     """Through the driver: SQLAlchemy's per-value processing would cost more than SQLite.
     Times are written as the text SQLAlchemy's SQLite DateTime writes (naive UTC)."""
-    text = functools.cache(sqlite_time_text)  # a batch's reports share a few instants
+    text = memo(sqlite_time_text)  # a batch's reports share a few instants
     session.connection().exec_driver_sql(
         _SQLITE_UPSERT,
         [
@@ -329,7 +329,7 @@ def select_objects(
         )
         # Through the driver: SQLAlchemy's rows and its two time conversions a row took
         # half the time of serving a page of 5,000.
-        modified_of = functools.cache(_utc)  # a page's reports share a few instants
+        modified_of = memo(_utc)  # a page's reports share a few instants
         return [(r[0], r[1], _utc(r[2]), modified_of(r[3])) for r in cursor]
     c = exchange_objects.c
     statement = select(c.stix_id, c.body, c.date_added, c.modified).where(*_where(query))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
@@ -13,9 +12,10 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from fraudx.platform.agencies import store as agency_store
+from fraudx.platform.memo import memo
 from fraudx.registry.model import Indicator, Status
 from fraudx.registry.origin import PeerReport
-from fraudx.registry.rows import row_times, tags_column, time_of
+from fraudx.registry.rows import INSERT_COLUMNS, row_times, tags_column, time_of
 from fraudx.registry.store.reports import bulk_insert, row_values, update_of
 
 
@@ -41,7 +41,7 @@ def held(session: Session, origins: Sequence[tuple[str, str]]) -> dict[tuple[str
     for node, id_ in origins:
         by_node.setdefault(node, []).append(id_)
     connection = session.connection()
-    when = functools.cache(_time_held)  # a page's reports share a few instants
+    when = memo(_time_held)  # a page's reports share a few instants
     for node, ids in by_node.items():
         for sql, params in _held_queries(connection, node, ids):
             for origin_id, id_, created, updated in connection.exec_driver_sql(sql, params):
@@ -119,22 +119,13 @@ def update_held(session: Session, reports: Sequence[Indicator]) -> None:
 #: report's two only where one is revoked. SQLite's driver binds a NULL slower than SQLite
 #: writes a row's text (it looks for an adapter, raising and clearing two AttributeErrors),
 #: and most batches have no region and no revoked report.
+_TIMES = ("valid_from", "valid_until", "first_seen", "last_seen", "created_at", "updated_at")
+_OPTIONAL = ("description", "region")
 _COLUMNS = (
-    "id",
-    "kind",
-    "value",
-    "agency_code",
-    "country",
-    "category",
-    "confidence",
-    "tlp",
-    "status",
-    "tags",
+    *(c for c in INSERT_COLUMNS if c not in {*_TIMES, *_OPTIONAL, "case_ref"}),
     "origin_node",
     "origin_id",
 )
-_TIMES = ("valid_from", "valid_until", "first_seen", "last_seen", "created_at", "updated_at")
-_OPTIONAL = ("description", "region")
 _REVOCATION = ("revoked_reason", "revoked_at")
 #: Enum members as constants: in Python 3.11 ``Status.REVOKED`` goes through
 #: ``EnumType.__getattr__``, several times the cost of a global.
